@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, where it is missing:
+# Debian packages (iptables, iproute2, iperf3, kmod) and staticcheck.
+set -euo pipefail
+
+need=()
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
+command -v modprobe >/dev/null 2>&1 || need+=(kmod)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing ${need[*]}; run as root to install them (kernel tests skip without root anyway)" >&2
+  elif command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "install-deps: missing ${need[*]} and no apt-get to install them" >&2
+    exit 1
+  fi
+fi
+
+if [ "${1:-}" = "--lint" ]; then
+  gobin=$(go env GOPATH)/bin
+  if ! command -v staticcheck >/dev/null 2>&1 && [ ! -x "$gobin/staticcheck" ]; then
+    echo "install-deps: installing staticcheck"
+    GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.7.0
+  fi
+fi
