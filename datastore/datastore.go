@@ -1,5 +1,45 @@
 // Package datastore stores the SDK's objects in libkv stores: a local scope
 // (an embedded boltdb file) and an optional global scope.
+//
+// # Local scope
+//
+// The local scope is a boltdb file (libkv's boltdb backend, registered by
+// this package, over go.etcd.io/bbolt) opened once with a persistent
+// connection and locked for one DataStore: a second open of the same file,
+// from this or another process, fails at once with ErrStoreLocked (a
+// types.ForbiddenError naming the file). Because the file is ours alone,
+// an in-memory cache is the truth: an object read once (or a prefix listed
+// once) is served from memory, writes go through to disk and then update
+// the cache, and compare-and-swap is decided against the cached index.
+// Callers always get copies (KVObject.CopyTo), never the cache's objects.
+// Writes and cache misses are serialised by one lock; cached reads take
+// only a shared lock. Writing to KVStore() directly bypasses the cache.
+//
+// Indexes of the local scope are issued by the DataStore, not by libkv
+// (whose boltdb counter restarts at 0 on every open): each open raises an
+// epoch kept in the file, and indexes are epoch<<40 | sequence, so a copy
+// read before a restart can never pass a compare-and-swap after it.
+// A Skip object is kept only in the cache and never written.
+//
+// # Global scope
+//
+// The global scope uses any libkv backend the embedder registered (looked
+// up by provider name through libkv.NewStore). It is not cached. Every
+// backend call runs in its own goroutine and is abandoned after the call
+// timeout (store.Config.ConnectionTimeout, else DefaultCallTimeout): an
+// unreachable store yields ErrNotReachable (a types.NoServiceError), never
+// a hang; after a timed-out write its outcome is unknown, so re-read.
+// Watch is available when the backend supports it (Watchable).
+//
+// # Errors and conventions
+//
+// A compare-and-swap conflict is ErrKeyModified (types.ConflictError) and
+// changes nothing; a missing key is ErrKeyNotFound (types.NotFoundError).
+// List and Map of a prefix with no objects return ErrKeyNotFound, as
+// libnetwork did. DeleteObject and DeleteTree of missing keys succeed.
+// KVObject.SetIndex is expected to mark the object as existing, so that
+// Exists is true after a read or a write; an object that does not exist is
+// created only if its key is free.
 package datastore
 
 import (

@@ -116,11 +116,18 @@ func RemovePinned(path string) error {
 	return nil
 }
 
-// IsNetNS reports whether path is a network namespace file (pinned or /proc).
+// IsNetNS reports whether path is a network namespace file (pinned or
+// /proc): a file of the namespace filesystem whose type is network.
 func IsNetNS(path string) bool {
 	var st unix.Statfs_t
-	if err := unix.Statfs(path, &st); err != nil {
+	if path == "" || unix.Statfs(path, &st) != nil || st.Type != unix.NSFS_MAGIC {
 		return false
 	}
-	return st.Type == unix.NSFS_MAGIC
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	t, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
+	return err == nil && t == unix.CLONE_NEWNET
 }

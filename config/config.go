@@ -1,0 +1,212 @@
+// Package config holds the controller's configuration and its options.
+package config
+
+import (
+	"net"
+	"strings"
+
+	"github.com/cnmkit/libnetwork/datastore"
+	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/docker/libkv/store"
+	"github.com/sirupsen/logrus"
+)
+
+// Defaults chosen so that the SDK can run beside Docker on one host.
+const (
+	// DefaultDataDir holds the local store.
+	DefaultDataDir = "/var/lib/cnmkit"
+	// DefaultExecRoot holds run-time state: pinned namespaces, proxy records.
+	DefaultExecRoot = "/run/cnmkit"
+	// DefaultNetwork is the name of the default network.
+	DefaultNetwork = "bridge"
+	// DefaultDriver is the driver of the default network.
+	DefaultDriver = "bridge"
+)
+
+// Config is the controller's configuration.
+type Config struct {
+	Daemon          DaemonCfg
+	Cluster         ClusterCfg
+	Scopes          map[string]*datastore.ScopeCfg
+	ActiveSandboxes map[string]interface{}
+}
+
+// DaemonCfg is the host-local part of the configuration.
+type DaemonCfg struct {
+	Debug          bool
+	DataDir        string
+	ExecRoot       string
+	DefaultNetwork string
+	DefaultDriver  string
+	// CreateDefaultNetwork makes the controller create the default network
+	// (DefaultNetwork with DefaultDriver) at start when it does not exist.
+	CreateDefaultNetwork bool
+	Labels               []string
+	DriverCfg            map[string]interface{}
+	// DefaultAddressPools replaces the IPAM's predefined local pools.
+	DefaultAddressPools []*net.IPNet
+	// GlobalAddressPools replaces the IPAM's predefined global pools.
+	GlobalAddressPools []*net.IPNet
+}
+
+// ClusterCfg configures the gossip agent (multi-host networking).
+type ClusterCfg struct {
+	NodeName      string
+	BindAddr      string
+	AdvertiseAddr string
+	BindPort      int
+	Peers         []string
+	Keys          [][]byte
+}
+
+// Option sets a part of the configuration.
+type Option func(c *Config)
+
+// New returns the default configuration with opts applied.
+func New(opts ...Option) *Config {
+	c := &Config{
+		Daemon: DaemonCfg{
+			DataDir:        DefaultDataDir,
+			ExecRoot:       DefaultExecRoot,
+			DefaultNetwork: DefaultNetwork,
+			DefaultDriver:  DefaultDriver,
+			DriverCfg:      map[string]interface{}{},
+		},
+		Scopes: map[string]*datastore.ScopeCfg{},
+	}
+	c.ProcessOptions(opts...)
+	if _, ok := c.Scopes[datastore.LocalScope]; !ok {
+		c.Scopes[datastore.LocalScope] = datastore.DefaultScopes(c.Daemon.DataDir)[datastore.LocalScope]
+	}
+	return c
+}
+
+// ProcessOptions applies opts to c.
+func (c *Config) ProcessOptions(opts ...Option) {
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+}
+
+// OptionDataDir sets the data directory (the local store lives there).
+func OptionDataDir(dir string) Option {
+	return func(c *Config) { c.Daemon.DataDir = dir }
+}
+
+// OptionExecRoot sets the run-time directory (pinned namespaces live there).
+func OptionExecRoot(dir string) Option {
+	return func(c *Config) { c.Daemon.ExecRoot = dir }
+}
+
+// OptionDefaultNetwork sets the name of the default network.
+func OptionDefaultNetwork(name string) Option {
+	return func(c *Config) { c.Daemon.DefaultNetwork = strings.TrimSpace(name) }
+}
+
+// OptionDefaultDriver sets the driver of the default network.
+func OptionDefaultDriver(name string) Option {
+	return func(c *Config) { c.Daemon.DefaultDriver = strings.TrimSpace(name) }
+}
+
+// OptionCreateDefaultNetwork asks the controller to create the default network.
+func OptionCreateDefaultNetwork(create bool) Option {
+	return func(c *Config) { c.Daemon.CreateDefaultNetwork = create }
+}
+
+// OptionDefaultAddressPoolConfig replaces the IPAM's predefined local pools.
+func OptionDefaultAddressPoolConfig(pools []*net.IPNet) Option {
+	return func(c *Config) { c.Daemon.DefaultAddressPools = pools }
+}
+
+// OptionGlobalAddressPoolConfig replaces the IPAM's predefined global pools.
+func OptionGlobalAddressPoolConfig(pools []*net.IPNet) Option {
+	return func(c *Config) { c.Daemon.GlobalAddressPools = pools }
+}
+
+// OptionDriverConfig sets the configuration of the driver networkType.
+func OptionDriverConfig(networkType string, config map[string]interface{}) Option {
+	return func(c *Config) { c.Daemon.DriverCfg[networkType] = config }
+}
+
+// OptionLabels sets the daemon labels ("key=value"); driver labels
+// (netlabel.DriverPrefix) go to the driver configs.
+func OptionLabels(labels []string) Option {
+	return func(c *Config) {
+		for _, l := range labels {
+			if strings.HasPrefix(l, netlabel.DriverPrefix+".") {
+				c.Daemon.Labels = append(c.Daemon.Labels, l)
+			}
+		}
+	}
+}
+
+// OptionLocalKVProvider sets the local store's libkv provider.
+func OptionLocalKVProvider(provider string) Option {
+	return func(c *Config) { localScope(c).Client.Provider = strings.TrimSpace(provider) }
+}
+
+// OptionLocalKVProviderURL sets the local store's address.
+func OptionLocalKVProviderURL(url string) Option {
+	return func(c *Config) { localScope(c).Client.Address = strings.TrimSpace(url) }
+}
+
+// OptionLocalKVProviderConfig sets the local store's libkv config.
+func OptionLocalKVProviderConfig(cfg *store.Config) Option {
+	return func(c *Config) { localScope(c).Client.Config = cfg }
+}
+
+// OptionKVProvider sets the global store's libkv provider.
+func OptionKVProvider(provider string) Option {
+	return func(c *Config) { globalScope(c).Client.Provider = strings.TrimSpace(provider) }
+}
+
+// OptionKVProviderURL sets the global store's address.
+func OptionKVProviderURL(url string) Option {
+	return func(c *Config) { globalScope(c).Client.Address = strings.TrimSpace(url) }
+}
+
+// OptionKVOpts sets the global store's libkv config.
+func OptionKVOpts(cfg *store.Config) Option {
+	return func(c *Config) { globalScope(c).Client.Config = cfg }
+}
+
+// OptionActiveSandboxes names the sandboxes (by container ID) still alive at
+// restart; the others are removed.
+func OptionActiveSandboxes(sandboxes map[string]interface{}) Option {
+	return func(c *Config) { c.ActiveSandboxes = sandboxes }
+}
+
+// OptionDebug turns on debug logging of the controller.
+func OptionDebug(on bool) Option {
+	return func(c *Config) {
+		c.Daemon.Debug = on
+		if on {
+			logrus.SetLevel(logrus.DebugLevel)
+		}
+	}
+}
+
+// OptionCluster configures the gossip agent.
+func OptionCluster(cl ClusterCfg) Option {
+	return func(c *Config) { c.Cluster = cl }
+}
+
+func localScope(c *Config) *datastore.ScopeCfg {
+	s, ok := c.Scopes[datastore.LocalScope]
+	if !ok {
+		s = &datastore.ScopeCfg{}
+		c.Scopes[datastore.LocalScope] = s
+	}
+	return s
+}
+
+func globalScope(c *Config) *datastore.ScopeCfg {
+	s, ok := c.Scopes[datastore.GlobalScope]
+	if !ok {
+		s = &datastore.ScopeCfg{}
+		c.Scopes[datastore.GlobalScope] = s
+	}
+	return s
+}

@@ -1,0 +1,87 @@
+package osl
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/cnmkit/libnetwork/internal/testutils"
+	"github.com/vishvananda/netns"
+)
+
+// reportPercentiles reports the p50 and p99 of per-op durations in ms.
+func reportPercentiles(b *testing.B, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	ms := func(x time.Duration) float64 { return float64(x) / float64(time.Millisecond) }
+	b.ReportMetric(ms(d[len(d)/2]), "p50-ms")
+	b.ReportMetric(ms(d[(len(d)*99)/100]), "p99-ms")
+}
+
+func BenchmarkNewSandboxDestroy(b *testing.B) {
+	testutils.SetupTestOSContext(b)
+	root := b.TempDir()
+	d := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for k := 0; k < b.N; k++ {
+		t0 := time.Now()
+		sb, err := NewSandbox(GenerateKey(root, fmt.Sprintf("b%d", k)), true, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sb.Destroy(); err != nil {
+			b.Fatal(err)
+		}
+		d = append(d, time.Since(t0))
+	}
+	b.StopTimer()
+	reportPercentiles(b, d)
+}
+
+// benchAdd times AddInterface of a veth end, born inside the sandbox or
+// (slow) left in the caller's namespace to be moved in.
+func benchAdd(b *testing.B, slow bool) {
+	testutils.SetupTestOSContext(b)
+	root := b.TempDir()
+	d := make([]time.Duration, 0, b.N)
+	opts := []IfaceOption{WithMacAddress(mac(b, "02:42:ac:11:00:02")), WithMTU(1450),
+		WithAddress(cidr(b, "10.1.0.2/24")), WithIPv6Address(cidr(b, "fd00:1::2/64"))}
+	b.ResetTimer()
+	for k := 0; k < b.N; k++ {
+		b.StopTimer()
+		sb, err := NewSandbox(GenerateKey(root, fmt.Sprintf("a%d", k)), true, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		host, in := fmt.Sprintf("bh%d", k), fmt.Sprintf("bc%d", k)
+		if slow {
+			veth(b, host, netns.None(), in, netns.None())
+		} else {
+			h, err := netns.GetFromPath(sb.Key())
+			if err != nil {
+				b.Fatal(err)
+			}
+			veth(b, host, netns.None(), in, h)
+			h.Close()
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		if err := sb.AddInterface(in, "eth", opts...); err != nil {
+			b.Fatal(err)
+		}
+		d = append(d, time.Since(t0))
+		b.StopTimer()
+		if err := sb.Destroy(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	reportPercentiles(b, d)
+}
+
+func BenchmarkAddInterface(b *testing.B)         { benchAdd(b, false) }
+func BenchmarkAddInterfaceSlowPath(b *testing.B) { benchAdd(b, true) }
