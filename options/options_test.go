@@ -20,7 +20,7 @@ func TestGenerateFromModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := got.(model)
-	if m.Name != "br0" || m.MTU != 1400 || !m.Enable {
+	if m.Name != "br0" || m.MTU != 1400 || !m.Enable || m.hidden != 0 {
 		t.Fatalf("got %+v", m)
 	}
 	p, err := GenerateFromModel(Generic{"Name": "x"}, &model{})
