@@ -1,0 +1,31 @@
+package libnetwork
+
+import (
+	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/drivers/host"
+	"github.com/cnmkit/libnetwork/drivers/null"
+	"github.com/cnmkit/libnetwork/drvregistry"
+	"github.com/cnmkit/libnetwork/ipam"
+	nullIpam "github.com/cnmkit/libnetwork/ipams/null"
+	"github.com/cnmkit/libnetwork/types"
+)
+
+// getInitializers returns the built-in network drivers.
+func getInitializers() []driverInitializer {
+	return []driverInitializer{
+		{host.Init, "host"},
+		{null.Init, "null"},
+	}
+}
+
+// initIPAMDrivers registers the built-in IPAM drivers: the default
+// allocator (with the configured address pools) and the null one.
+func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config) error {
+	if err := ipam.Register(r, cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools); err != nil {
+		return types.InternalErrorf("initialize default IPAM driver: %w", err)
+	}
+	if err := nullIpam.Register(r); err != nil {
+		return types.InternalErrorf("initialize null IPAM driver: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+// Package ipam is the default IPAM driver ("default"): it reserves pools in
+// two address spaces, LocalDefault and GlobalDefault, and addresses in them.
+//
+// Pools. A pool is given explicitly (a CIDR, optionally restricted to a
+// sub-pool inside it from which dynamic addresses are taken) or chosen: the
+// first predefined pool, in configured order, that overlaps no pool in use
+// in the address space. Predefined pools are generated on demand (the 65,536
+// /24s of the global default are never listed); each overlap check is a
+// binary search over the pools in use. The pool ID is
+// "AddressSpace/Pool[/SubPool]" with canonical CIDRs: the same request gives
+// the same ID, so a controller can re-request a pool after a restart and get
+// the ID it stored.
+//
+// IPv6. Explicit IPv6 pools of any size are supported. A pool with more than
+// 2^32 addresses is tracked in windows of 2^32 addresses, each a bitmap
+// created when an address in it is first taken, so a /64 costs nothing until
+// used. Automatic IPv6 pools come only from IPv6 entries of the configured
+// predefined lists; the defaults have none, so an automatic IPv6 request
+// with the defaults fails with ErrNoAvailablePool naming the address space:
+// give the pool explicitly.
+//
+// Reserved addresses. In IPv4 pools the network and broadcast addresses, and
+// in IPv6 pools the subnet-router anycast address (the first), are never
+// handed out; /31, /32, /127 and /128 pools have none reserved.
+//
+// Persistence. The allocator writes nothing to a datastore: its pools and
+// address bitmaps are in memory only. After a restart the controller rebuilds
+// them by requesting again the pools and addresses it stores with its
+// networks and endpoints (the allocator registers with the
+// RequiresRequestReplay capability to say so). This keeps a disk write and a
+// compare-and-swap off the path of every address (state is small and
+// derivable), avoids a second copy of the truth that could disagree with the
+// endpoints after a crash, and keeps RequestAddress at a few hundred
+// nanoseconds.
+//
+// Bad input (invalid CIDRs, overlapping pools, a sub-pool outside its pool,
+// addresses outside the pool, double releases, unknown pool IDs, exhausted
+// pools, option values of the wrong type, unknown address spaces) returns an
+// error that wraps the matching ipamapi error, names the bad value, and
+// changes no state.
+package ipam

@@ -1,0 +1,224 @@
+package libnetwork
+
+import (
+	"strings"
+	"time"
+
+	"github.com/cnmkit/libnetwork/datastore"
+	"github.com/cnmkit/libnetwork/ipamapi"
+	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
+)
+
+// NewNetwork creates a network of driver networkType. An empty id gets a
+// generated one. Names and IDs are unique; on any error nothing is left
+// allocated, registered or stored.
+func (c *controller) NewNetwork(networkType, name string, id string, options ...NetworkOption) (nw Network, err error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, ErrInvalidName(name)
+	}
+	if strings.TrimSpace(networkType) == "" {
+		return nil, ErrInvalidNetworkDriver(networkType)
+	}
+	if err := c.checkRunning(); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = generateID()
+	} else if strings.TrimSpace(id) != id || strings.ContainsAny(id, "/\x00") {
+		return nil, ErrInvalidID(id)
+	}
+	n := &network{
+		ctrl:        c,
+		id:          id,
+		name:        name,
+		networkType: networkType,
+		ipamType:    ipamapi.DefaultIPAM,
+		generic:     map[string]interface{}{netlabel.GenericData: make(map[string]string)},
+		persist:     true,
+		created:     time.Now(),
+		endpoints:   map[string]*endpoint{},
+		epNames:     map[string]string{},
+	}
+	n.processOptions(options...)
+	if n.optErr != nil {
+		return nil, n.optErr
+	}
+	d, cap, err := c.driver(networkType)
+	if err != nil {
+		return nil, err
+	}
+	if n.scope == "" {
+		n.scope = cap.DataScope
+	}
+	if n.scope == datastore.LocalScope && cap.DataScope == datastore.GlobalScope {
+		return nil, types.ForbiddenErrorf("cannot downgrade network scope for %s networks", networkType)
+	}
+	if n.storeScope() == datastore.GlobalScope && c.getStore(datastore.GlobalScope) == nil && n.persist {
+		return nil, ErrDataStoreNotInitialized(datastore.GlobalScope)
+	}
+	if !n.hasSpecialDriver() {
+		if _, _, err := c.ipamDriver(n.ipamType); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := c.reserveNetwork(name, id); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.releaseNetwork(name, id)
+		}
+	}()
+
+	if err = n.ipamAllocate(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			n.ipamRelease()
+		}
+	}()
+
+	if err = d.CreateNetwork(n.id, n.generic, n, ipamData(n.ipamV4Info), ipamData(n.ipamV6Info)); err != nil {
+		return nil, driverErr(err, "driver %s: create network %s", networkType, name)
+	}
+	defer func() {
+		if err != nil {
+			if e := d.DeleteNetwork(n.id); e != nil {
+				logrus.WithField("nid", n.id).WithError(e).Warn("undo create network: driver delete")
+			}
+		}
+	}()
+
+	if err = c.putObject(n.record()); err != nil {
+		return nil, err
+	}
+
+	c.mu.Lock()
+	c.networks[n.id] = n
+	c.mu.Unlock()
+	logrus.WithFields(logrus.Fields{"nid": n.id, "name": name, "driver": networkType}).Debug("network created")
+	return n, nil
+}
+
+// reserveNetwork claims a network name and ID until the creation ends.
+func (c *controller) reserveNetwork(name, id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.netNames[name]; ok {
+		return NetworkNameError(name)
+	}
+	if c.netIDs[id] {
+		return NetworkNameError(id)
+	}
+	c.netNames[name] = id
+	c.netIDs[id] = true
+	return nil
+}
+
+func (c *controller) releaseNetwork(name, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.netNames[name] == id {
+		delete(c.netNames, name)
+	}
+	delete(c.netIDs, id)
+	delete(c.networks, id)
+}
+
+// Networks returns the controller's networks.
+func (c *controller) Networks() []Network {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Network, 0, len(c.networks))
+	for _, n := range c.networks {
+		out = append(out, n)
+	}
+	return out
+}
+
+// WalkNetworks calls walker for each network until it returns true.
+func (c *controller) WalkNetworks(walker NetworkWalker) {
+	for _, n := range c.Networks() {
+		if walker(n) {
+			return
+		}
+	}
+}
+
+// NetworkByName returns the network named name.
+func (c *controller) NetworkByName(name string) (Network, error) {
+	if name == "" {
+		return nil, ErrInvalidName(name)
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, n := range c.networks {
+		if n.name == name {
+			return n, nil
+		}
+	}
+	return nil, ErrNoSuchNetwork(name)
+}
+
+// NetworkByID returns the network whose ID is id.
+func (c *controller) NetworkByID(id string) (Network, error) {
+	if id == "" {
+		return nil, ErrInvalidID(id)
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if n, ok := c.networks[id]; ok {
+		return n, nil
+	}
+	return nil, ErrNoSuchNetwork(id)
+}
+
+// Delete deletes the network. A network with endpoints is not deleted
+// (ActiveEndpointsError).
+func (n *network) Delete() error {
+	c := n.ctrl
+	if err := c.checkRunning(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	switch {
+	case n.deleted:
+		n.mu.Unlock()
+		return &UnknownNetworkError{name: n.name, id: n.id}
+	case n.deleting:
+		n.mu.Unlock()
+		return types.ForbiddenErrorf("network %s (%s) is already being deleted", n.name, n.id)
+	case len(n.endpoints) > 0 || n.pending > 0:
+		n.mu.Unlock()
+		return &ActiveEndpointsError{name: n.name, id: n.id}
+	}
+	n.deleting = true
+	n.mu.Unlock()
+	done := false
+	defer func() {
+		n.mu.Lock()
+		n.deleting = false
+		n.deleted = done
+		n.mu.Unlock()
+	}()
+
+	d, err := n.driver()
+	if err != nil {
+		return err
+	}
+	if err := d.DeleteNetwork(n.id); err != nil {
+		return driverErr(err, "driver %s: delete network %s", n.networkType, n.name)
+	}
+	n.ipamRelease()
+	if err := c.deleteObject(n.record()); err != nil {
+		logrus.WithField("nid", n.id).WithError(err).Warn("delete network from store")
+	}
+	c.releaseNetwork(n.name, n.id)
+	done = true
+	logrus.WithFields(logrus.Fields{"nid": n.id, "name": n.name}).Debug("network deleted")
+	return nil
+}

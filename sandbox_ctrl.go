@@ -1,0 +1,273 @@
+package libnetwork
+
+import (
+	"strings"
+
+	"github.com/cnmkit/libnetwork/ns"
+	"github.com/cnmkit/libnetwork/osl"
+	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
+)
+
+// NewSandbox creates the sandbox of a container: a new network namespace
+// pinned at its key (or the host's namespace with OptionUseDefaultSandbox,
+// or none until SetKey with OptionUseExternalKey). One sandbox per container.
+func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (Sandbox, error) {
+	if strings.TrimSpace(containerID) == "" {
+		return nil, types.BadRequestErrorf("invalid container ID %q", containerID)
+	}
+	if err := c.checkRunning(); err != nil {
+		return nil, err
+	}
+	cfg, err := applySandboxOptions(containerConfig{}, options...)
+	if err != nil {
+		return nil, err
+	}
+	sb := &sandbox{ctrl: c, id: generateID(), containerID: containerID, config: cfg}
+
+	c.mu.Lock()
+	if sid, ok := c.containers[containerID]; ok {
+		c.mu.Unlock()
+		return nil, types.ForbiddenErrorf("container %s is already present in sandbox %s", containerID, sid)
+	}
+	c.containers[containerID] = sb.id
+	c.mu.Unlock()
+	release := func() {
+		c.mu.Lock()
+		delete(c.containers, containerID)
+		c.mu.Unlock()
+	}
+
+	// The store write overlaps the namespace creation (both take a few
+	// hundred microseconds).
+	rec := sb.record()
+	stored := make(chan error, 1)
+	go func() { stored <- c.putObject(rec) }()
+	switch {
+	case cfg.useDefaultSandbox:
+		sb.osSb, err = c.acquireDefaultSandbox()
+	case cfg.useExternalKey:
+	default:
+		sb.osSb, err = osl.NewSandbox(sb.Key(), true, false)
+		sb.ownNS = true
+	}
+	serr := <-stored
+	if err != nil || serr != nil {
+		if err == nil {
+			sb.destroyOS()
+			err = serr
+		} else if serr == nil {
+			if e := c.deleteObject(rec); e != nil {
+				logrus.WithField("sid", sb.id).WithError(e).Warn("undo new sandbox: store")
+			}
+		}
+		release()
+		return nil, err
+	}
+	c.mu.Lock()
+	c.sandboxes[sb.id] = sb
+	c.mu.Unlock()
+	logrus.WithFields(logrus.Fields{"sid": sb.id, "cid": containerID}).Debug("sandbox created")
+	return sb, nil
+}
+
+// acquireDefaultSandbox returns the OS sandbox of the host namespace,
+// pinning it for the first user.
+func (c *controller) acquireDefaultSandbox() (osl.Sandbox, error) {
+	c.defSbox.mu.Lock()
+	defer c.defSbox.mu.Unlock()
+	if c.defSbox.osSb == nil {
+		key := osl.GenerateKey(c.execRoot(), "default")
+		var osSb osl.Sandbox
+		// With osCreate false osl pins the calling thread's namespace: run
+		// it on a thread inside the controller's host namespace.
+		err := ns.WithNetNS(c.hostNS, func() error {
+			var err error
+			osSb, err = osl.NewSandbox(key, false, false)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.defSbox.osSb = osSb
+	}
+	c.defSbox.refs++
+	return c.defSbox.osSb, nil
+}
+
+// releaseDefaultSandbox unpins the host namespace after its last user.
+func (c *controller) releaseDefaultSandbox() {
+	c.defSbox.mu.Lock()
+	defer c.defSbox.mu.Unlock()
+	c.defSbox.refs--
+	if c.defSbox.refs > 0 || c.defSbox.osSb == nil {
+		return
+	}
+	if err := c.defSbox.osSb.Destroy(); err != nil {
+		logrus.WithError(err).Warn("unpin default sandbox")
+	}
+	c.defSbox.osSb = nil
+}
+
+// destroyOS releases the sandbox's OS sandbox.
+func (sb *sandbox) destroyOS() {
+	sb.mu.Lock()
+	osSb, def := sb.osSb, sb.config.useDefaultSandbox
+	sb.osSb = nil
+	sb.mu.Unlock()
+	if def {
+		if osSb != nil {
+			sb.ctrl.releaseDefaultSandbox()
+		}
+		return
+	}
+	if osSb != nil {
+		if err := osSb.Destroy(); err != nil {
+			logrus.WithField("sid", sb.id).WithError(err).Warn("destroy OS sandbox")
+		}
+	}
+}
+
+// Sandboxes returns the controller's sandboxes.
+func (c *controller) Sandboxes() []Sandbox {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Sandbox, 0, len(c.sandboxes))
+	for _, sb := range c.sandboxes {
+		out = append(out, sb)
+	}
+	return out
+}
+
+// WalkSandboxes calls walker for each sandbox until it returns true.
+func (c *controller) WalkSandboxes(walker SandboxWalker) {
+	for _, sb := range c.Sandboxes() {
+		if walker(sb) {
+			return
+		}
+	}
+}
+
+// SandboxByID returns the sandbox whose ID is id.
+func (c *controller) SandboxByID(id string) (Sandbox, error) {
+	if id == "" {
+		return nil, ErrInvalidID(id)
+	}
+	if sb := c.sandboxByID(id); sb != nil {
+		return sb, nil
+	}
+	return nil, types.NotFoundErrorf("sandbox %s not found", id)
+}
+
+func (c *controller) sandboxByID(id string) *sandbox {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.sandboxes[id]
+}
+
+// SandboxDestroy deletes the sandbox of container id; none is no error.
+func (c *controller) SandboxDestroy(id string) error {
+	c.mu.RLock()
+	sb := c.sandboxes[c.containers[id]]
+	c.mu.RUnlock()
+	if sb == nil {
+		return nil
+	}
+	return sb.Delete()
+}
+
+// SandboxContainerWalker returns a Sandbox Walker function which looks for an existing Sandbox with the passed containerID
+func SandboxContainerWalker(out *Sandbox, containerID string) SandboxWalker {
+	return func(sb Sandbox) bool {
+		if sb.ContainerID() == containerID {
+			*out = sb
+			return true
+		}
+		return false
+	}
+}
+
+// SandboxKeyWalker returns a Sandbox Walker function which looks for an existing Sandbox with the passed key
+func SandboxKeyWalker(out *Sandbox, key string) SandboxWalker {
+	return func(sb Sandbox) bool {
+		if sb.Key() == key {
+			*out = sb
+			return true
+		}
+		return false
+	}
+}
+
+// Delete leaves and deletes every endpoint joined to the sandbox, then
+// destroys its namespace and forgets it.
+func (sb *sandbox) Delete() error {
+	if err := sb.ctrl.checkRunning(); err != nil {
+		return err
+	}
+	sb.opMu.Lock()
+	defer sb.opMu.Unlock()
+	if err := sb.checkUsable(); err != nil {
+		return err
+	}
+	sb.delete(false)
+	return nil
+}
+
+// delete does Delete; the caller holds opMu. Failures along the way are
+// logged: the sandbox always ends up deleted.
+func (sb *sandbox) delete(force bool) {
+	c := sb.ctrl
+	log := logrus.WithFields(logrus.Fields{"sid": sb.id, "cid": sb.containerID})
+	sb.mu.Lock()
+	sb.inDelete = true
+	sb.mu.Unlock()
+	for _, ep := range sb.sortedEndpoints() {
+		ep.opMu.Lock()
+		if err := ep.sbLeave(sb, true, false); err != nil {
+			log.WithField("eid", ep.id).WithError(err).Warn("delete sandbox: leave endpoint")
+		}
+		if err := ep.deleteLocked(force); err != nil {
+			log.WithField("eid", ep.id).WithError(err).Warn("delete sandbox: delete endpoint")
+			if err := c.putObject(ep.record()); err != nil {
+				log.WithField("eid", ep.id).WithError(err).Warn("delete sandbox: store")
+			}
+		}
+		ep.opMu.Unlock()
+	}
+	sb.mu.Lock()
+	own := sb.ownNS
+	sb.mu.Unlock()
+	if own {
+		sb.dropRemovals()
+	} else {
+		sb.drainRemovals()
+	}
+	sb.destroyOS()
+	if err := c.deleteObject(sb.record()); err != nil {
+		log.WithError(err).Warn("delete sandbox from store")
+	}
+	sb.mu.Lock()
+	sb.deleted = true
+	sb.mu.Unlock()
+	c.mu.Lock()
+	delete(c.sandboxes, sb.id)
+	if c.containers[sb.containerID] == sb.id {
+		delete(c.containers, sb.containerID)
+	}
+	c.mu.Unlock()
+	log.Debug("sandbox deleted")
+}
+
+// release lets go of the sandbox's resources at controller stop, keeping
+// the sandbox (and its namespace) for the next controller.
+func (sb *sandbox) release() {
+	sb.opMu.Lock()
+	defer sb.opMu.Unlock()
+	sb.drainRemovals()
+	sb.mu.Lock()
+	osSb, def := sb.osSb, sb.config.useDefaultSandbox
+	sb.mu.Unlock()
+	if osSb != nil && !def {
+		closeOSSandbox(osSb)
+	}
+}
