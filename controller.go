@@ -8,6 +8,7 @@ import (
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipamapi"
+	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/osl"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
@@ -18,7 +19,7 @@ import (
 // netns.NsHandle of the controller's host namespace. Drivers do their work
 // for the host side through handles for it, never through the namespace of
 // whatever thread they run on. The handle stays owned by the controller.
-const HostNetNSKey = "cnmkit.host-netns"
+const HostNetNSKey = netlabel.HostNetNS
 
 // NetworkController provides the interface for controller instance which
 // manages networks.

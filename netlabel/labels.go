@@ -55,6 +55,9 @@ const (
 	LocalKVClient = "local-kv-client"
 	// GlobalKVClient hands the global datastore to a driver.
 	GlobalKVClient = "global-kv-client"
+	// HostNetNS hands a driver the controller's host network namespace (a
+	// netns.NsHandle); all host-side kernel work goes through it.
+	HostNetNS = "cnmkit.host-netns"
 )
 
 // Key returns the key part of a "key=value" label.
