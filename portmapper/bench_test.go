@@ -1,0 +1,82 @@
+package portmapper
+
+import (
+	"fmt"
+	"net"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cnmkit/libnetwork/internal/testutils"
+)
+
+// BenchmarkMapUnmap measures Map and Unmap of a TCP port (proxy off) with 0
+// and with 5,000 unrelated rules installed in a test chain of the nat table:
+// the cost per mapping must stay flat.
+func BenchmarkMapUnmap(b *testing.B) {
+	testutils.RequireRoot(b)
+	for _, n := range []int{0, 5000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			tp := newTopo(b, nil, false)
+			ipt := newIPT(b, nil, false)
+			if n > 0 {
+				installUnrelated(b, ipt.ChainName("BENCH"), n)
+			}
+			pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(b)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pm.Close()
+			ctr := &net.TCPAddr{IP: tp.ctrIP, Port: 80}
+			mapT := make([]time.Duration, 0, b.N)
+			unmapT := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				h, err := pm.Map(ctr, nil, 8080, 0, false)
+				t1 := time.Now()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := pm.Unmap(h); err != nil {
+					b.Fatal(err)
+				}
+				mapT = append(mapT, t1.Sub(t0))
+				unmapT = append(unmapT, time.Since(t1))
+			}
+			b.StopTimer()
+			report(b, "map", mapT)
+			report(b, "unmap", unmapT)
+		})
+	}
+}
+
+func installUnrelated(b *testing.B, chain string, n int) {
+	b.Helper()
+	var in strings.Builder
+	in.WriteString("*nat\n:" + chain + " - [0:0]\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&in, "-A %s -s 10.200.%d.%d/32 -p tcp -m tcp --dport %d -j RETURN\n", chain, i/250, i%250+1, 1000+i%1000)
+	}
+	in.WriteString("COMMIT\n")
+	cmd := exec.Command("iptables-restore", "--noflush", "-w")
+	cmd.Stdin = strings.NewReader(in.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("install %d rules: %v: %s", n, err, out)
+	}
+}
+
+func report(b *testing.B, name string, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	pct := func(p float64) float64 {
+		i := int(p * float64(len(d)-1))
+		return float64(d[i].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), name+"-p50-ms")
+	b.ReportMetric(pct(0.99), name+"-p99-ms")
+}

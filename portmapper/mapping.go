@@ -1,0 +1,260 @@
+package portmapper
+
+import (
+	"errors"
+	"net"
+	"strconv"
+
+	"github.com/cnmkit/libnetwork/portallocator"
+	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
+)
+
+// maxBindAttempts bounds the host ports a range tries when the proxy finds
+// a port the allocator thought free taken by another process.
+const maxBindAttempts = 10
+
+// mapping is one published port.
+type mapping struct {
+	proto    string
+	hostIP   net.IP
+	hostPort int
+	ctrIP    net.IP
+	ctrPort  int
+	host     net.Addr
+	proxy    *proxyProc
+	localnet string // interface whose route_localnet this mapping holds
+}
+
+func (m *mapping) key() string { return mappingKey(m.proto, m.hostIP, m.hostPort) }
+
+func mappingKey(proto string, ip net.IP, port int) string {
+	return proto + "/" + net.JoinHostPort(ip.String(), strconv.Itoa(port))
+}
+
+// splitAddr returns the protocol, IP and port of a *net.TCPAddr,
+// *net.UDPAddr or *SCTPAddr.
+func splitAddr(a net.Addr) (string, net.IP, int, error) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return "tcp", a.IP, a.Port, nil
+	case *net.UDPAddr:
+		return "udp", a.IP, a.Port, nil
+	case *SCTPAddr:
+		return "sctp", a.IP, a.Port, nil
+	case nil:
+		return "", nil, 0, types.BadRequestErrorf("portmapper: no address")
+	}
+	return "", nil, 0, types.BadRequestErrorf("portmapper: unknown protocol %q of address %v", a.Network(), a)
+}
+
+func makeAddr(proto string, ip net.IP, port int) net.Addr {
+	switch proto {
+	case "tcp":
+		return &net.TCPAddr{IP: ip, Port: port}
+	case "udp":
+		return &net.UDPAddr{IP: ip, Port: port}
+	}
+	return &SCTPAddr{IP: ip, Port: port}
+}
+
+// hostIPFor returns the host IP to use for a container of ctrIP's family.
+func (pm *PortMapper) hostIPFor(hostIP, ctrIP net.IP) (net.IP, error) {
+	v4 := ctrIP.To4() != nil
+	if len(hostIP) == 0 {
+		d := pm.opts.DefaultHostIP
+		if d != nil && (d.To4() != nil) == v4 {
+			hostIP = d
+		} else if v4 {
+			hostIP = net.IPv4zero
+		} else {
+			hostIP = net.IPv6unspecified
+		}
+	}
+	if (hostIP.To4() != nil) != v4 {
+		return nil, types.BadRequestErrorf("portmapper: host IP %v and container IP %v are of different families", hostIP, ctrIP)
+	}
+	if v4 {
+		return hostIP.To4(), nil
+	}
+	return hostIP, nil
+}
+
+// Map publishes container on hostIP at hostPort, or at the first free port
+// of hostPort-hostPortEnd, or at a dynamic port when both are 0. A nil
+// hostIP means the default host IP. With useProxy (and the portmapper's
+// UserlandProxy) a proxy serves the host's loopback; it is bound when Map
+// returns. It returns the host address. A failed Map leaves nothing behind.
+func (pm *PortMapper) Map(container net.Addr, hostIP net.IP, hostPort, hostPortEnd int, useProxy bool) (net.Addr, error) {
+	proto, ctrIP, ctrPort, err := splitAddr(container)
+	if err != nil {
+		return nil, err
+	}
+	if ctrIP == nil || ctrIP.To16() == nil || ctrIP.IsUnspecified() {
+		return nil, types.BadRequestErrorf("portmapper: invalid container IP %v", ctrIP)
+	}
+	if ctrPort < 1 || ctrPort > 65535 {
+		return nil, types.BadRequestErrorf("portmapper: container port %d out of range", ctrPort)
+	}
+	if v4 := ctrIP.To4(); v4 != nil {
+		ctrIP = v4
+	}
+	if hostPortEnd == 0 {
+		hostPortEnd = hostPort
+	}
+	if hostPort < 0 || hostPort > 65535 || hostPortEnd > 65535 || hostPortEnd < hostPort || (hostPort == 0) != (hostPortEnd == 0) {
+		return nil, types.BadRequestErrorf("portmapper: host port range %d-%d out of range", hostPort, hostPortEnd)
+	}
+	if hostIP, err = pm.hostIPFor(hostIP, ctrIP); err != nil {
+		return nil, err
+	}
+	f := pm.familyOf(ctrIP)
+	withProxy := useProxy && pm.opts.UserlandProxy && proto != "sctp"
+	m := &mapping{proto: proto, hostIP: hostIP, ctrIP: ctrIP, ctrPort: ctrPort}
+
+	// Reserve the port and, with the proxy, bind it; retry within a range
+	// when another process holds a port the allocator had free.
+	var held []int
+	defer func() {
+		for _, p := range held {
+			_ = pm.alloc.ReleasePort(hostIP, proto, p)
+		}
+	}()
+	for attempt := 0; ; attempt++ {
+		port, err := pm.alloc.RequestPortInRange(hostIP, proto, hostPort, hostPortEnd)
+		if err != nil {
+			return nil, err
+		}
+		m.hostPort = port
+		if !withProxy {
+			break
+		}
+		m.proxy, err = pm.startProxy(m)
+		if err == nil {
+			break
+		}
+		held = append(held, port)
+		if hostPort == hostPortEnd || !types.IsConflict(err) || attempt+1 >= maxBindAttempts {
+			return nil, err
+		}
+	}
+	m.host = makeAddr(proto, hostIP, m.hostPort)
+	fail := func(err error) (net.Addr, error) {
+		if m.proxy != nil {
+			m.proxy.stop()
+		}
+		_ = pm.alloc.ReleasePort(hostIP, proto, m.hostPort)
+		return nil, err
+	}
+
+	if f != nil {
+		unlock := pm.lockCtr(m.ctrKey())
+		if !withProxy && !f.v6 && !pm.opts.UserlandProxy {
+			pm.mu.Lock()
+			iface, err := pm.holdLocalnet(ctrIP)
+			pm.mu.Unlock()
+			if err != nil {
+				unlock()
+				return fail(err)
+			}
+			m.localnet = iface
+		}
+		if err := pm.addRules(f, m); err != nil {
+			pm.mu.Lock()
+			pm.releaseLocalnet(m.localnet)
+			pm.mu.Unlock()
+			unlock()
+			return fail(err)
+		}
+		unlock()
+	}
+	pm.mu.Lock()
+	pm.mappings[m.key()] = m
+	pm.mu.Unlock()
+	if m.proxy != nil {
+		pm.saveState()
+	}
+	logrus.WithFields(logrus.Fields{"host": m.host, "container": container, "proxy": m.proxy != nil}).Debug("portmapper: mapped")
+	return m.host, nil
+}
+
+// Unmap removes the mapping published at host: its rules, its proxy (ended
+// and reaped) and its host port. An unknown address is a NotFound error.
+func (pm *PortMapper) Unmap(host net.Addr) error {
+	proto, ip, port, err := splitAddr(host)
+	if err != nil {
+		return err
+	}
+	if len(ip) == 0 {
+		ip = pm.opts.DefaultHostIP
+		if ip == nil {
+			ip = net.IPv4zero
+		}
+	}
+	if v4 := ip.To4(); v4 != nil {
+		ip = v4
+	}
+	key := mappingKey(proto, ip, port)
+	pm.mu.Lock()
+	m := pm.mappings[key]
+	if m == nil {
+		pm.mu.Unlock()
+		return types.NotFoundErrorf("portmapper: no mapping on %s", key)
+	}
+	delete(pm.mappings, key) // back in place if the rules cannot be removed
+	pm.mu.Unlock()
+	if f := pm.familyOf(m.ctrIP); f != nil {
+		unlock := pm.lockCtr(m.ctrKey())
+		err := pm.delRules(f, m)
+		unlock()
+		if err != nil {
+			pm.mu.Lock()
+			pm.mappings[key] = m
+			pm.mu.Unlock()
+			return err
+		}
+	}
+	pm.mu.Lock()
+	pm.releaseLocalnet(m.localnet)
+	pm.mu.Unlock()
+	if m.proxy != nil {
+		m.proxy.stop()
+		pm.saveState()
+	}
+	if err := pm.alloc.ReleasePort(m.hostIP, m.proto, m.hostPort); err != nil {
+		return err
+	}
+	logrus.WithFields(logrus.Fields{"host": m.host}).Debug("portmapper: unmapped")
+	return nil
+}
+
+// UnmapAll removes every mapping.
+func (pm *PortMapper) UnmapAll() error {
+	pm.mu.Lock()
+	hosts := make([]net.Addr, 0, len(pm.mappings))
+	for _, m := range pm.mappings {
+		hosts = append(hosts, m.host)
+	}
+	pm.mu.Unlock()
+	var errs []error
+	for _, h := range hosts {
+		if err := pm.Unmap(h); err != nil && !types.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Mappings returns the host addresses of the current mappings.
+func (pm *PortMapper) Mappings() []net.Addr {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	out := make([]net.Addr, 0, len(pm.mappings))
+	for _, m := range pm.mappings {
+		out = append(out, m.host)
+	}
+	return out
+}
+
+// Allocator returns the port allocator the portmapper uses.
+func (pm *PortMapper) Allocator() *portallocator.PortAllocator { return pm.alloc }

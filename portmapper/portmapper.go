@@ -1,0 +1,199 @@
+// Package portmapper publishes container ports on host ports: DNAT rules
+// for traffic from outside and from the host itself, and, for the host's
+// loopback, either a userland proxy process per mapping (cmd/proxy) or
+// route_localnet with a loopback DNAT.
+package portmapper
+
+import (
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cnmkit/libnetwork/iptables"
+	"github.com/cnmkit/libnetwork/portallocator"
+	"github.com/cnmkit/libnetwork/types"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// DefaultChainSuffix names the portmapper's chains ("<prefix>-PORTMAP").
+const DefaultChainSuffix = "PORTMAP"
+
+// DefaultProxyReadyTimeout bounds the wait for a proxy to bind its port.
+const DefaultProxyReadyTimeout = 10 * time.Second
+
+// Options configures a PortMapper.
+type Options struct {
+	// IPTable4 and IPTable6 program the rules of IPv4 and IPv6 mappings;
+	// they must work in the namespace NetNSPath names. A nil table means
+	// no rules for that family (only the proxy forwards).
+	IPTable4, IPTable6 *iptables.IPTable
+	// ChainName is the base name of the portmapper's chains; it must carry
+	// the tables' prefix. Default: "<prefix>-PORTMAP".
+	ChainName string
+	// DefaultHostIP is used when Map gets no host IP. Default: 0.0.0.0
+	// (:: for IPv6 containers).
+	DefaultHostIP net.IP
+	// UserlandProxy enables the proxy (for Map calls that ask for it);
+	// ProxyPath is its binary. Without it, the host's loopback reaches
+	// IPv4 mappings through route_localnet and a DNAT in OUTPUT.
+	UserlandProxy bool
+	ProxyPath     string
+	// NetNSPath is the namespace the portmapper works in: proxies run and
+	// route_localnet is set there. Empty means the process's namespace.
+	NetNSPath string
+	// RunDir holds the record of running proxies, used to end leftovers
+	// after a restart. Empty means no record.
+	RunDir string
+	// Allocator hands out host ports. Default: portallocator.Get().
+	Allocator *portallocator.PortAllocator
+	// ProxyReadyTimeout bounds the wait for a proxy. Default: 10s.
+	ProxyReadyTimeout time.Duration
+}
+
+// SCTPAddr is the address of an SCTP endpoint (the standard library has none).
+type SCTPAddr struct {
+	IP   net.IP
+	Port int
+}
+
+// Network returns "sctp".
+func (a *SCTPAddr) Network() string { return "sctp" }
+
+// String returns "ip:port".
+func (a *SCTPAddr) String() string { return net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port)) }
+
+// PortMapper publishes container ports. It is safe for concurrent use.
+type PortMapper struct {
+	opts  Options
+	alloc *portallocator.PortAllocator
+	nsh   netns.NsHandle
+	inNS  bool
+	state string // state file path, "" = none
+	fam   [2]*family
+
+	mu       sync.Mutex // mappings, shared rule counts, localnet refs; never held across a command
+	mappings map[string]*mapping
+	shared   map[string]int
+	ctrLocks map[string]*ctrLock
+	localnet map[string]*localnetRef
+	nl       *netlink.Handle
+
+	stateMu sync.Mutex
+}
+
+// family is the iptables side of one IP family.
+type family struct {
+	ipt                  *iptables.IPTable
+	v6                   bool
+	natChain, postChain  string
+	filterChain          string
+	loopback             string // 127.0.0.0/8 or ::1/128
+	outputJump, prerJump []string
+}
+
+// New returns a PortMapper: it ends the proxies a previous run with the same
+// RunDir and ChainName left behind, and creates its chains and jumps.
+func New(opts Options) (*PortMapper, error) {
+	if opts.UserlandProxy && opts.ProxyPath == "" {
+		return nil, types.BadRequestErrorf("portmapper: userland proxy enabled without a proxy path")
+	}
+	if opts.DefaultHostIP != nil && opts.DefaultHostIP.To16() == nil {
+		return nil, types.BadRequestErrorf("portmapper: invalid default host IP %v", opts.DefaultHostIP)
+	}
+	if opts.ProxyReadyTimeout <= 0 {
+		opts.ProxyReadyTimeout = DefaultProxyReadyTimeout
+	}
+	if opts.ChainName == "" {
+		for _, ipt := range []*iptables.IPTable{opts.IPTable4, opts.IPTable6} {
+			if ipt != nil {
+				opts.ChainName = ipt.ChainName(DefaultChainSuffix)
+				break
+			}
+		}
+	}
+	if opts.ChainName == "" {
+		opts.ChainName = iptables.DefaultChainPrefix + "-" + DefaultChainSuffix
+	}
+	for _, ipt := range []*iptables.IPTable{opts.IPTable4, opts.IPTable6} {
+		if ipt != nil && !ipt.Owns(opts.ChainName) {
+			return nil, types.BadRequestErrorf("portmapper: chain %q does not carry the prefix %q", opts.ChainName, ipt.Prefix())
+		}
+	}
+	if len(opts.ChainName)+len("-POST") > 28 {
+		return nil, types.BadRequestErrorf("portmapper: chain name %q is too long", opts.ChainName)
+	}
+	pm := &PortMapper{
+		opts:     opts,
+		alloc:    opts.Allocator,
+		nsh:      netns.None(),
+		mappings: map[string]*mapping{},
+		shared:   map[string]int{},
+		ctrLocks: map[string]*ctrLock{},
+		localnet: map[string]*localnetRef{},
+	}
+	if pm.alloc == nil {
+		pm.alloc = portallocator.Get()
+	}
+	if opts.NetNSPath != "" {
+		h, err := netns.GetFromPath(opts.NetNSPath)
+		if err != nil {
+			return nil, types.BadRequestErrorf("portmapper: open netns %q: %w", opts.NetNSPath, err)
+		}
+		pm.nsh, pm.inNS = h, true
+	}
+	if opts.RunDir != "" {
+		pm.state = filepath.Join(opts.RunDir, stateFilePrefix+opts.ChainName+".json")
+		if err := cleanupStateFile(pm.state); err != nil {
+			pm.closeHandles()
+			return nil, err
+		}
+	}
+	if opts.IPTable4 != nil {
+		pm.fam[0] = pm.newFamily(opts.IPTable4, false)
+	}
+	if opts.IPTable6 != nil {
+		pm.fam[1] = pm.newFamily(opts.IPTable6, true)
+	}
+	for _, f := range pm.fam {
+		if f == nil {
+			continue
+		}
+		if err := f.setup(opts.UserlandProxy); err != nil {
+			pm.closeHandles()
+			return nil, err
+		}
+	}
+	return pm, nil
+}
+
+// familyOf returns the iptables side for ip, or nil.
+func (pm *PortMapper) familyOf(ip net.IP) *family {
+	if ip.To4() != nil {
+		return pm.fam[0]
+	}
+	return pm.fam[1]
+}
+
+// Close stops every proxy, removes every mapping's rules and releases its
+// ports; the chains stay (see RemoveChains). The PortMapper is unusable after.
+func (pm *PortMapper) Close() error {
+	err := pm.UnmapAll()
+	pm.closeHandles()
+	return err
+}
+
+func (pm *PortMapper) closeHandles() {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	if pm.nl != nil {
+		pm.nl.Close()
+		pm.nl = nil
+	}
+	if pm.inNS {
+		pm.nsh.Close()
+		pm.inNS = false
+	}
+}
