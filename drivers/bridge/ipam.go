@@ -1,0 +1,75 @@
+package bridge
+
+import (
+	"net"
+
+	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/netutils"
+	"github.com/cnmkit/libnetwork/types"
+)
+
+// setIPAM records the network's pools and gateway addresses. A bridge
+// network has exactly one IPv4 pool and at most one IPv6 pool, each with a
+// gateway inside it.
+func (c *networkConfiguration) setIPAM(v4, v6 []driverapi.IPAMData) error {
+	switch {
+	case len(v4) == 0:
+		return types.BadRequestErrorf("bridge network %s needs an IPv4 pool", c.ID)
+	case len(v4) > 1:
+		return types.BadRequestErrorf("bridge network %s: one IPv4 pool supported, got %d", c.ID, len(v4))
+	}
+	pool, gw, err := poolAndGateway(c.ID, &v4[0], false)
+	if err != nil {
+		return err
+	}
+	c.PoolIPv4, c.AddressIPv4 = pool, gw
+	c.PoolIPv6, c.AddressIPv6 = nil, nil
+	if !c.EnableIPv6 || len(v6) == 0 {
+		return nil
+	}
+	if len(v6) > 1 {
+		return types.BadRequestErrorf("bridge network %s: one IPv6 pool supported, got %d", c.ID, len(v6))
+	}
+	pool, gw, err = poolAndGateway(c.ID, &v6[0], true)
+	if err != nil {
+		return err
+	}
+	c.PoolIPv6, c.AddressIPv6 = pool, gw
+	return nil
+}
+
+func poolAndGateway(nid string, d *driverapi.IPAMData, v6 bool) (*net.IPNet, *net.IPNet, error) {
+	if d.Pool == nil {
+		return nil, nil, types.BadRequestErrorf("bridge network %s: IPAM data has no pool", nid)
+	}
+	if d.Pool.IP.To4() == nil != v6 {
+		return nil, nil, types.BadRequestErrorf("bridge network %s: pool %s is of the wrong address family", nid, d.Pool)
+	}
+	if ones, _ := d.Pool.Mask.Size(); ones == 0 {
+		return nil, nil, types.BadRequestErrorf("bridge network %s: pool %s covers every address", nid, d.Pool)
+	}
+	if err := d.Validate(); err != nil {
+		return nil, nil, types.BadRequestErrorf("bridge network %s: %w", nid, err)
+	}
+	if d.Gateway == nil {
+		return nil, nil, types.BadRequestErrorf("bridge network %s: pool %s has no gateway", nid, d.Pool)
+	}
+	pool := types.GetIPNetCanonical(d.Pool)
+	gwIP := d.Gateway.IP
+	if !v6 {
+		gwIP = gwIP.To4()
+	}
+	first, last := netutils.NetworkRange(pool)
+	if ones, bits := pool.Mask.Size(); !v6 && bits-ones >= 2 && (gwIP.Equal(first) || gwIP.Equal(last)) {
+		return nil, nil, types.BadRequestErrorf("bridge network %s: gateway %s is the network or broadcast address of %s", nid, gwIP, pool)
+	}
+	return pool, &net.IPNet{IP: types.GetIPCopy(gwIP), Mask: types.GetIPNetCopy(pool).Mask}, nil
+}
+
+// overlaps reports whether the pools of a and b share an address.
+func (c *networkConfiguration) overlaps(o *networkConfiguration) bool {
+	if c.PoolIPv4 != nil && o.PoolIPv4 != nil && netutils.NetworkOverlaps(c.PoolIPv4, o.PoolIPv4) {
+		return true
+	}
+	return c.PoolIPv6 != nil && o.PoolIPv6 != nil && netutils.NetworkOverlaps(c.PoolIPv6, o.PoolIPv6)
+}

@@ -1,0 +1,148 @@
+package bridge
+
+import (
+	"errors"
+
+	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/netutils"
+	"github.com/cnmkit/libnetwork/types"
+	"golang.org/x/sys/unix"
+)
+
+// Join creates the endpoint's veth pair with one netlink request: the host
+// end up and enslaved to the bridge, the container end born inside the
+// sandbox's namespace (at sboxKey) under a unique temporary name, with the
+// endpoint's MAC and the network's MTU. The sandbox renames it (SetNames)
+// and configures its addresses. The gateway is the bridge's address, except
+// on internal networks.
+func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo, options map[string]interface{}) error {
+	if jinfo == nil || jinfo.InterfaceName() == nil {
+		return types.BadRequestErrorf("bridge: join of endpoint %s without join info", eid)
+	}
+	n, ep, err := d.endpoint(nid, eid)
+	if err != nil {
+		return err
+	}
+	cfg := n.config
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.joined {
+		return types.ForbiddenErrorf("bridge: endpoint %s is already joined", eid)
+	}
+	// No stale published port may lead to this container's address, and
+	// the reaper must not take the host end name we are about to make.
+	d.ports.settle(ep, nil)
+	d.reaper.forget(ep.hostName)
+	tmp, err := d.createVeth(n, ep, sboxKey)
+	if err != nil {
+		return err
+	}
+	undo := func() { d.deleteHostEnd(ep.hostName) }
+	if cfg.HairpinMode || (d.fw != nil && !d.config.EnableUserlandProxy) {
+		if err := d.raw.setHairpin(ep.hostName, true); err != nil {
+			undo()
+			return types.InternalErrorf("bridge: hairpin mode on %s: %w", ep.hostName, err)
+		}
+	}
+	prefix := cfg.ContainerIfacePrefix
+	if prefix == "" {
+		prefix = defaultIfacePrefix
+	}
+	if err := jinfo.InterfaceName().SetNames(tmp, prefix); err != nil {
+		undo()
+		return err
+	}
+	if !cfg.Internal {
+		if err := jinfo.SetGateway(cfg.AddressIPv4.IP); err != nil {
+			undo()
+			return err
+		}
+		if cfg.AddressIPv6 != nil && ep.addrv6 != nil {
+			if err := jinfo.SetGatewayIPv6(cfg.AddressIPv6.IP); err != nil {
+				undo()
+				return err
+			}
+		}
+	}
+	ep.joined = true
+	return nil
+}
+
+// createVeth makes the pair and returns the container end's temporary
+// name. A host end left by an earlier join of the same endpoint (waiting
+// for the reaper, or from a crash) is deleted first.
+func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey string) (string, error) {
+	fd, err := unix.Open(sboxKey, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", types.BadRequestErrorf("bridge: open sandbox namespace %q: %w", sboxKey, err)
+	}
+	defer unix.Close(fd)
+	for attempt := 0; ; attempt++ {
+		tmp, err := netutils.GenerateRandomName(tmpVethPrefix, 11)
+		if err != nil {
+			return "", err
+		}
+		err = d.raw.addVeth(vethSpec{hostName: ep.hostName, masterIndex: n.index(), mtu: n.config.Mtu,
+			peerName: tmp, peerMAC: ep.mac, peerNSFd: fd})
+		if err == nil {
+			return tmp, nil
+		}
+		if !errors.Is(err, unix.EEXIST) || attempt > 0 {
+			return "", types.InternalErrorf("bridge: create veth %s for endpoint %s in sandbox %q: %w", ep.hostName, ep.id, sboxKey, err)
+		}
+		// Either our host end is still there, or (unlikely) the random
+		// name is taken in the sandbox: clear the first, retry once.
+		d.deleteHostEnd(ep.hostName)
+	}
+}
+
+// deleteHostEnd deletes the host end name now (and the pair with it).
+func (d *driver) deleteHostEnd(name string) {
+	l, err := d.nlh.LinkByName(name)
+	if err != nil {
+		return
+	}
+	if err := d.nlh.LinkDel(l); err != nil && !isGone(err) {
+		d.log("").WithField("veth", name).WithError(err).Warn("delete veth")
+	}
+}
+
+// Leave cuts the endpoint off at once, by disabling its bridge port (no
+// RCU synchronisation, unlike taking the link down), and hands the pair to
+// the reaper: it is normally gone before the reaper's turn, with the
+// sandbox's namespace or the sandbox's own removal of its end, so that
+// detach pays no veth deletion itself.
+func (d *driver) Leave(nid, eid string) error {
+	n, ep, err := d.endpoint(nid, eid)
+	if err != nil {
+		return err
+	}
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if !ep.joined {
+		return types.ForbiddenErrorf("bridge: endpoint %s is not joined", eid)
+	}
+	d.detach(n, ep)
+	ep.joined = false
+	return nil
+}
+
+// detach cuts the host end off and queues it for deletion. The caller
+// holds ep.mu.
+func (d *driver) detach(n *bridgeNetwork, ep *bridgeEndpoint) {
+	err := d.raw.disablePort(ep.hostName)
+	if err != nil {
+		if isGone(err) {
+			return
+		}
+		// Not a port of a bridge any more (its bridge went away): down.
+		l, lerr := d.nlh.LinkByName(ep.hostName)
+		if lerr != nil {
+			return
+		}
+		if err := d.nlh.LinkSetDown(l); err != nil && !isGone(err) {
+			d.log(n.id).WithField("eid", shortID(ep.id)).WithError(err).Warn("leave: cut off veth")
+		}
+	}
+	d.reaper.add(ep.hostName, n.id)
+}

@@ -1,0 +1,265 @@
+package bridge
+
+import (
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"sync"
+
+	"github.com/cnmkit/libnetwork/portallocator"
+	"github.com/cnmkit/libnetwork/portmapper"
+	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
+)
+
+// DefaultProxyName is the userland proxy binary looked up in $PATH when
+// EnableUserlandProxy is set without UserlandProxyPath.
+const DefaultProxyName = "cnmkit-proxy"
+
+// ExecRootKey is the key, in the driver's configuration map, of the
+// controller's run-time directory (a string). The driver records its
+// proxies under <exec root>/bridge, so that a restarted driver ends those
+// a previous run left.
+const ExecRootKey = "cnmkit.exec-root"
+
+// portMapper publishes the endpoints' ports through a portmapper.PortMapper.
+// With iptables the PortMapper (and its chains) lives while the driver has
+// networks: it is made with the first and dropped with the last, so that
+// nothing stays in the firewall. Each driver has its own port allocator.
+type portMapper struct {
+	d     *driver
+	alloc *portallocator.PortAllocator
+	opts  portmapper.Options
+
+	rev *revoker
+
+	mu sync.Mutex
+	pm *portmapper.PortMapper
+}
+
+func newPortMapper(d *driver, config map[string]interface{}) (*portMapper, error) {
+	p := &portMapper{d: d, alloc: portallocator.New()}
+	p.rev = &revoker{p: p}
+	p.opts = portmapper.Options{
+		UserlandProxy: d.config.EnableUserlandProxy,
+		NetNSPath:     fmt.Sprintf("/proc/self/fd/%d", int(d.hostNS)),
+		Allocator:     p.alloc,
+	}
+	if d.config.EnableUserlandProxy {
+		path := d.config.UserlandProxyPath
+		if path == "" {
+			var err error
+			if path, err = exec.LookPath(DefaultProxyName); err != nil {
+				return nil, types.BadRequestErrorf("bridge: userland proxy enabled but %q is not in $PATH: set %s", DefaultProxyName, optUserlandProxyPath)
+			}
+		}
+		p.opts.ProxyPath = path
+	}
+	if v, ok := config[ExecRootKey]; ok && v != nil {
+		root, ok := v.(string)
+		if !ok {
+			return nil, types.BadRequestErrorf("bridge driver option %s: want a string, got %T", ExecRootKey, v)
+		}
+		if root != "" {
+			p.opts.RunDir = filepath.Join(root, networkType)
+		}
+	}
+	if d.fw != nil {
+		p.opts.IPTable4, p.opts.IPTable6 = d.fw.v4, d.fw.v6
+		d.fw.onFirst, d.fw.onLast = p.start, p.stop
+		return p, nil
+	}
+	// Without iptables only proxies forward: the PortMapper touches no
+	// firewall and lives as long as the driver.
+	return p, p.start()
+}
+
+// filterChain is the PortMapper's filter chain (accepting forwarded
+// traffic to published ports).
+func (p *portMapper) filterChain() string {
+	return p.d.fw.v4.ChainName(portmapper.DefaultChainSuffix)
+}
+
+// start creates the PortMapper (its chains, with iptables).
+func (p *portMapper) start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pm != nil {
+		return nil
+	}
+	pm, err := portmapper.New(p.opts)
+	if err != nil {
+		return err
+	}
+	p.pm = pm
+	return nil
+}
+
+// stop drops the PortMapper and its chains (with the last network).
+func (p *portMapper) stop() error {
+	p.rev.flush(nil)
+	p.mu.Lock()
+	pm := p.pm
+	p.pm = nil
+	p.mu.Unlock()
+	if pm == nil {
+		return nil
+	}
+	err := pm.Close()
+	if rerr := pm.RemoveChains(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+func (p *portMapper) mapper() (*portmapper.PortMapper, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pm == nil {
+		return nil, types.NoServiceErrorf("bridge: no port mapper (no network)")
+	}
+	return p.pm, nil
+}
+
+// close unpublishes the revoked mappings still pending. The others (their
+// rules and proxies) stay for a restarted driver, which adopts or ends them.
+func (p *portMapper) close() { p.rev.stop() }
+
+// mapPorts publishes bindings for ep and returns the bindings installed,
+// with the host ports chosen. On error nothing is left published.
+func (p *portMapper) mapPorts(n *bridgeNetwork, ep *bridgeEndpoint, bindings []types.PortBinding) ([]types.PortBinding, error) {
+	pm, err := p.mapper()
+	if err != nil {
+		return nil, err
+	}
+	var done []types.PortBinding
+	for _, b := range bindings {
+		got, err := p.mapOne(pm, n, ep, b, int(b.HostPort), int(b.HostPortEnd))
+		if err != nil {
+			p.unmap(pm, done)
+			return nil, err
+		}
+		done = append(done, got)
+	}
+	return done, nil
+}
+
+func (p *portMapper) mapOne(pm *portmapper.PortMapper, n *bridgeNetwork, ep *bridgeEndpoint, b types.PortBinding, start, end int) (types.PortBinding, error) {
+	ctrIP := ep.addr.IP
+	hostIP := b.HostIP
+	if hostIP == nil {
+		hostIP = n.config.DefaultBindingIP
+	}
+	if hostIP != nil && hostIP.To4() == nil {
+		if ep.addrv6 == nil {
+			return types.PortBinding{}, types.BadRequestErrorf("bridge: port binding %s: IPv6 host IP for endpoint %s without an IPv6 address", b, ep.id)
+		}
+		ctrIP = ep.addrv6.IP
+	}
+	ctr, err := (types.PortBinding{Proto: b.Proto, IP: ctrIP, Port: b.Port}).ContainerAddr()
+	if err != nil {
+		return types.PortBinding{}, err
+	}
+	if b.Proto == types.SCTP {
+		ctr = &portmapper.SCTPAddr{IP: ctrIP, Port: int(b.Port)}
+	}
+	host, err := pm.Map(ctr, hostIP, start, end, p.d.config.EnableUserlandProxy)
+	if err != nil {
+		return types.PortBinding{}, fmt.Errorf("bridge: publish %s/%d of endpoint %s: %w", b.Proto, b.Port, shortID(ep.id), err)
+	}
+	got := types.PortBinding{Proto: b.Proto, IP: types.GetIPCopy(ctrIP), Port: b.Port}
+	switch h := host.(type) {
+	case *net.TCPAddr:
+		got.HostIP, got.HostPort = h.IP, uint16(h.Port)
+	case *net.UDPAddr:
+		got.HostIP, got.HostPort = h.IP, uint16(h.Port)
+	case *portmapper.SCTPAddr:
+		got.HostIP, got.HostPort = h.IP, uint16(h.Port)
+	}
+	return got, nil
+}
+
+func (p *portMapper) unmap(pm *portmapper.PortMapper, bindings []types.PortBinding) {
+	for _, b := range bindings {
+		host := hostAddr(b)
+		if host == nil {
+			continue
+		}
+		if err := pm.Unmap(host); err != nil && !types.IsNotFound(err) {
+			logrus.WithFields(logrus.Fields{"driver": networkType, "binding": b.String()}).WithError(err).Warn("unpublish port")
+		}
+	}
+}
+
+// revoke unpublishes ep's installed mappings: queued for the revoker when
+// the port mapper can unpublish a batch in one firewall transaction, at
+// once otherwise (one by one in the background would hold the firewall
+// lock most of the time under churn). The caller holds ep.mu.
+func (p *portMapper) revoke(n *bridgeNetwork, ep *bridgeEndpoint) {
+	if len(ep.portMapping) == 0 {
+		return
+	}
+	pm, err := p.mapper()
+	if err != nil {
+		return
+	}
+	if _, ok := interface{}(pm).(batchUnmapper); !ok {
+		p.unmap(pm, ep.portMapping)
+		return
+	}
+	rv := revocation{nid: n.id, bindings: ep.portMapping}
+	for _, b := range ep.portMapping {
+		if !rv.usesIP(b.IP) {
+			rv.ips = append(rv.ips, b.IP)
+		}
+	}
+	p.rev.add(rv)
+}
+
+// settle unpublishes now the revoked mappings that could interfere with
+// ep: those of its container addresses and those holding host ports that
+// bindings ask for.
+func (p *portMapper) settle(ep *bridgeEndpoint, bindings []types.PortBinding) {
+	p.rev.flushIf(func(rv *revocation) bool {
+		if rv.usesIP(ep.addr.IP) || (ep.addrv6 != nil && rv.usesIP(ep.addrv6.IP)) {
+			return true
+		}
+		for _, b := range bindings {
+			if rv.holdsPort(b) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// restore publishes again, on the same host ports, the mappings of an
+// endpoint that stayed joined across a restart (its rules are adopted).
+func (p *portMapper) restore(n *bridgeNetwork, ep *bridgeEndpoint) error {
+	pm, err := p.mapper()
+	if err != nil {
+		return err
+	}
+	var done []types.PortBinding
+	for _, b := range ep.portMapping {
+		got, err := p.mapOne(pm, n, ep, b, int(b.HostPort), int(b.HostPort))
+		if err != nil {
+			p.unmap(pm, done)
+			ep.portMapping = nil
+			return err
+		}
+		done = append(done, got)
+	}
+	ep.portMapping = done
+	return nil
+}
+
+// prune removes the adopted rules of mappings no endpoint restored.
+func (p *portMapper) prune() error {
+	pm, err := p.mapper()
+	if err != nil {
+		return nil
+	}
+	return pm.Prune()
+}
