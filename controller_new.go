@@ -11,6 +11,7 @@ import (
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/resolvconf"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netns"
@@ -32,6 +33,12 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		return nil, types.BadRequestErrorf("exec root %q: %w", cfg.Daemon.ExecRoot, err)
 	}
 	cfg.Daemon.ExecRoot = execRoot
+	if err := resolvconf.ValidateNameservers(cfg.Daemon.DNS.Fallback); err != nil {
+		return nil, types.BadRequestErrorf("fallback DNS servers: %w", err)
+	}
+	if cfg.Daemon.DNS.ForwardTimeout < 0 {
+		return nil, types.BadRequestErrorf("invalid DNS forward timeout %v: negative", cfg.Daemon.DNS.ForwardTimeout)
+	}
 	hostNS, err := netns.Get()
 	if err != nil {
 		return nil, types.InternalErrorf("open the caller's network namespace: %w", err)
@@ -73,7 +80,7 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	}
 	if cfg.Daemon.CreateDefaultNetwork {
 		if _, err := c.NetworkByName(cfg.Daemon.DefaultNetwork); err != nil {
-			if _, err := c.NewNetwork(cfg.Daemon.DefaultDriver, cfg.Daemon.DefaultNetwork, ""); err != nil {
+			if _, err := c.NewNetwork(cfg.Daemon.DefaultDriver, cfg.Daemon.DefaultNetwork, "", defaultNetworkOptions(cfg)...); err != nil {
 				c.Stop()
 				return nil, err
 			}
@@ -111,6 +118,7 @@ func (c *controller) makeDriverConfig(ntype string) map[string]interface{} {
 		out[netlabel.GlobalKVClient] = s
 	}
 	out[HostNetNSKey] = c.hostNS
+	out[netlabel.ExecRoot] = cfg.Daemon.ExecRoot
 	return out
 }
 

@@ -2,17 +2,20 @@ package libnetwork
 
 import (
 	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/drivers/bridge"
 	"github.com/cnmkit/libnetwork/drivers/host"
 	"github.com/cnmkit/libnetwork/drivers/null"
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipam"
 	nullIpam "github.com/cnmkit/libnetwork/ipams/null"
+	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/types"
 )
 
 // getInitializers returns the built-in network drivers.
 func getInitializers() []driverInitializer {
 	return []driverInitializer{
+		{bridge.Init, "bridge"},
 		{host.Init, "host"},
 		{null.Init, "null"},
 	}
@@ -28,4 +31,15 @@ func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config) error {
 		return types.InternalErrorf("initialize null IPAM driver: %w", err)
 	}
 	return nil
+}
+
+// defaultNetworkOptions are the options of the default network the
+// controller creates: with the bridge driver it is the default bridge.
+func defaultNetworkOptions(cfg *config.Config) []NetworkOption {
+	if cfg.Daemon.DefaultDriver != "bridge" {
+		return nil
+	}
+	return []NetworkOption{NetworkOptionGeneric(map[string]interface{}{
+		netlabel.GenericData: map[string]string{bridge.DefaultBridge: "true"},
+	})}
 }

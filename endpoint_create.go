@@ -139,7 +139,7 @@ func (ep *endpoint) assignAddress(ipam ipamapi.Ipam, v6 bool) error {
 		if pref != nil && !d.Pool.Contains(pref) {
 			continue
 		}
-		addr, _, err := ipam.RequestAddress(d.PoolID, pref, ep.ipamOptions)
+		addr, _, err := ipam.RequestAddress(d.PoolID, pref, addressOptions(ep.ipamOptions, v6))
 		if err == nil {
 			ep.mu.Lock()
 			if v6 {
@@ -276,6 +276,7 @@ func (ep *endpoint) forgetJoin() {
 	if info != nil {
 		n.ctrl.withdrawEntries(n.id, info.tableEntries)
 	}
+	ep.dnsForget()
 }
 
 // deleteLocked deletes a non-joined endpoint; the caller holds ep.opMu.
@@ -311,4 +312,23 @@ func (ep *endpoint) deleteLocked(force bool) error {
 	}
 	log.Debug("endpoint deleted")
 	return nil
+}
+
+// addressOptions returns the IPAM options of an address request. IPv4
+// addresses are handed out serially unless the caller said otherwise, so a
+// just-freed address is not given straight to the next endpoint (its old
+// owner's state, such as port rules or peers' ARP caches, may still be around).
+func addressOptions(opts map[string]string, v6 bool) map[string]string {
+	if v6 {
+		return opts
+	}
+	if _, ok := opts[ipamapi.AllocSerialPrefix]; ok {
+		return opts
+	}
+	out := make(map[string]string, len(opts)+1)
+	for k, v := range opts {
+		out[k] = v
+	}
+	out[ipamapi.AllocSerialPrefix] = "true"
+	return out
 }

@@ -159,6 +159,7 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 	if err := c.putObject(ep.record()); err != nil {
 		return err
 	}
+	sb.dnsJoined(ep)
 	log.Debug("endpoint joined")
 	return nil
 }
@@ -178,6 +179,8 @@ func (ep *endpoint) sbLeave(sb *sandbox, force, persist bool) error {
 	}
 	n, c := ep.network, ep.network.ctrl
 	log := logrus.WithFields(logrus.Fields{"nid": n.id, "eid": ep.id, "sid": sb.id})
+	// Its names stop resolving first.
+	hadRecords := ep.dnsLeaving()
 
 	d, derr := n.driver()
 	sb.mu.Lock()
@@ -229,6 +232,7 @@ func (ep *endpoint) sbLeave(sb *sandbox, force, persist bool) error {
 			log.WithError(err).Warn("leave: move gateway")
 		}
 	}
+	sb.dnsLeft(ep, hadRecords)
 	if persist {
 		if err := c.putObject(ep.record()); err != nil {
 			if !force {

@@ -53,7 +53,10 @@ func newTestEnv(t testing.TB, opts ...config.Option) *testEnv {
 }
 
 func (e *testEnv) options(opts ...config.Option) []config.Option {
-	return append([]config.Option{config.OptionDataDir(e.dataDir), config.OptionExecRoot(e.execRoot)}, opts...)
+	// Sandboxes' resolv.conf start from a file of the test's, never the
+	// host's /etc/resolv.conf (a test's own option overrides it).
+	return append([]config.Option{config.OptionDataDir(e.dataDir), config.OptionExecRoot(e.execRoot),
+		config.OptionHostResolvConf(filepath.Join(e.dataDir, "no-host-resolv.conf"))}, opts...)
 }
 
 func (e *testEnv) start(opts ...config.Option) {

@@ -96,6 +96,8 @@ type network struct {
 	deleted   bool
 	tables    []string // tables registered by the driver (TableEventRegister)
 	kv        kvMeta
+
+	svc svcTable // service records of the joined endpoints (own lock)
 }
 
 func (n *network) Name() string { return n.name }

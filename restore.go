@@ -164,6 +164,7 @@ func (c *controller) restoreSandboxes() error {
 		for _, o := range objs {
 			r := o.(*sbRecord)
 			sb := &sandbox{ctrl: c, id: r.ID, containerID: r.ContainerID, config: configFromRecord(r), kv: *r.meta}
+			sb.dns.rcHash, sb.dns.rcPath = r.ResolvConfHash, c.resolvConfPath(sb.id, &sb.config)
 			known[sb.id] = true
 			opts, ok := activeOptions(cfg.ActiveSandboxes, sb)
 			if !ok {
@@ -198,6 +199,13 @@ func (c *controller) restoreSandboxes() error {
 			}
 		}
 	}
+
+	// Every joined endpoint's records, so that the hosts files can lose
+	// the lines of those that do not survive.
+	for _, eps := range bySb {
+		publishRestored(eps)
+	}
+	publishRestored(orphans)
 
 	for _, sb := range dead {
 		if sb.config.useExternalKey {
@@ -236,6 +244,13 @@ func (c *controller) restoreSandboxes() error {
 	for _, ep := range orphans {
 		c.removeStaleEndpoint(ep)
 	}
+	var live []*sandbox
+	for _, sb := range alive {
+		if c.sandboxes[sb.id] == sb {
+			live = append(live, sb)
+		}
+	}
+	c.dnsRestore(live)
 	return nil
 }
 
@@ -258,6 +273,9 @@ func (c *controller) reviveSandbox(sb *sandbox, eps []*endpoint) error {
 		return err
 	}
 	sb.endpoints = eps
+	// The hosts file holds the lines of these endpoints and their peers,
+	// including those about to be removed as stale.
+	sb.setManagedHosts(sb.wantedHosts())
 	sb.gwEp = sb.gatewayEndpoint()
 	if sb.osSb != nil && !sb.config.useDefaultSandbox {
 		removeRetired(sb.id, sb.osSb, eps)

@@ -1,8 +1,10 @@
 package libnetwork
 
 import (
+	"net"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cnmkit/libnetwork/osl"
 	"github.com/cnmkit/libnetwork/types"
@@ -31,6 +33,13 @@ type Sandbox interface {
 	Delete() error
 	// Endpoints returns all the endpoints connected to the sandbox
 	Endpoints() []Endpoint
+	// ResolveName resolves a name to the IPv4 (iplen net.IPv4len) or IPv6
+	// (net.IPv6len) addresses of an endpoint on the sandbox's networks; the
+	// bool reports a name that exists without an address of that family.
+	ResolveName(name string, iplen int) ([]net.IP, bool)
+	// ResolveIP returns "name.network" of an endpoint address on the
+	// sandbox's networks, or "".
+	ResolveIP(ip string) string
 }
 
 // SandboxOption is an option setter function type used to pass various options to
@@ -60,6 +69,9 @@ type sandbox struct {
 	inDelete  bool
 	deleted   bool
 	kv        kvMeta
+
+	dns     sandboxDNS              // hosts file, resolv.conf and resolver
+	dnsView atomic.Pointer[dnsView] // what name lookups search
 }
 
 func (sb *sandbox) ID() string          { return sb.id }

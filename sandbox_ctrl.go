@@ -38,11 +38,17 @@ func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (S
 		c.mu.Unlock()
 	}
 
-	// The store write overlaps the namespace creation (both take a few
-	// hundred microseconds).
+	files, err := sb.prepareFiles()
+	if err != nil {
+		release()
+		return nil, err
+	}
+	// The store write and the files overlap the namespace creation (each
+	// takes a few hundred microseconds).
 	rec := sb.record()
-	stored := make(chan error, 1)
+	stored, written := make(chan error, 1), make(chan error, 1)
 	go func() { stored <- c.putObject(rec) }()
+	go func() { written <- files.write() }()
 	switch {
 	case cfg.useDefaultSandbox:
 		sb.osSb, err = c.acquireDefaultSandbox()
@@ -51,18 +57,23 @@ func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (S
 		sb.osSb, err = osl.NewSandbox(sb.Key(), true, false)
 		sb.ownNS = true
 	}
-	serr := <-stored
-	if err != nil || serr != nil {
+	serr, ferr := <-stored, <-written
+	if err != nil || serr != nil || ferr != nil {
 		if err == nil {
 			sb.destroyOS()
-			err = serr
-		} else if serr == nil {
+		}
+		if serr == nil {
 			if e := c.deleteObject(rec); e != nil {
 				logrus.WithField("sid", sb.id).WithError(e).Warn("undo new sandbox: store")
 			}
 		}
+		files.remove()
 		release()
-		return nil, err
+		for _, e := range []error{err, serr, ferr} {
+			if e != nil {
+				return nil, e
+			}
+		}
 	}
 	c.mu.Lock()
 	c.sandboxes[sb.id] = sb
@@ -242,6 +253,7 @@ func (sb *sandbox) delete(force bool) {
 	} else {
 		sb.drainRemovals()
 	}
+	sb.dnsDelete()
 	sb.destroyOS()
 	if err := c.deleteObject(sb.record()); err != nil {
 		log.WithError(err).Warn("delete sandbox from store")
@@ -263,6 +275,7 @@ func (sb *sandbox) delete(force bool) {
 func (sb *sandbox) release() {
 	sb.opMu.Lock()
 	defer sb.opMu.Unlock()
+	sb.stopResolver(true) // the next controller takes the rules over
 	sb.drainRemovals()
 	sb.mu.Lock()
 	osSb, def := sb.osSb, sb.config.useDefaultSandbox

@@ -36,6 +36,7 @@ func (sb *sandbox) SetKey(path string) error {
 	eps := sb.sortedEndpoints()
 	if old != nil {
 		// Moving to a new home: take our interfaces out of the old one.
+		sb.stopResolver(false)
 		sb.drainRemovals()
 		for _, ep := range eps {
 			ep.mu.Lock()
@@ -89,6 +90,10 @@ func (sb *sandbox) SetKey(path string) error {
 	if err := sb.setOSGateway(osSb, gwEp); err != nil {
 		logrus.WithField("sid", sb.id).WithError(err).Warn("set key: gateway")
 	}
+	sb.startResolver()
+	if sb.syncResolvConf() {
+		sb.persist()
+	}
 	logrus.WithFields(logrus.Fields{"sid": sb.id, "path": path}).Debug("sandbox key set")
 	return nil
 }
@@ -132,6 +137,14 @@ func (sb *sandbox) Refresh(options ...SandboxOption) error {
 	}
 	eps := sb.sortedEndpoints()
 	prios := make(map[*endpoint]int, len(eps))
+	sb.mu.Lock()
+	sb.dns.deferSync = true
+	sb.mu.Unlock()
+	defer func() {
+		sb.mu.Lock()
+		sb.dns.deferSync = false
+		sb.mu.Unlock()
+	}()
 	for _, ep := range eps {
 		prios[ep] = ep.priority()
 		ep.opMu.Lock()
@@ -142,14 +155,22 @@ func (sb *sandbox) Refresh(options ...SandboxOption) error {
 		}
 	}
 	sb.mu.Lock()
+	old := sb.config
 	sb.config = cfg
-	rec := sb.recordLocked()
 	sb.mu.Unlock()
-	if err := sb.ctrl.putObject(rec); err != nil {
-		logrus.WithField("sid", sb.id).WithError(err).Warn("refresh: store")
+	if err := sb.refreshHostsFile(&old, &cfg); err != nil {
+		logrus.WithField("sid", sb.id).WithError(err).Warn("refresh: hosts file")
 	}
 	// Each endpoint's record is written once: by its join, or, when the
-	// join fails, with the endpoint left.
+	// join fails, with the endpoint left; the sandbox's at the end, with
+	// the hash of its new resolv.conf.
+	defer func() {
+		sb.mu.Lock()
+		sb.dns.deferSync = false
+		sb.mu.Unlock()
+		sb.syncResolvConf()
+		sb.persist()
+	}()
 	var first error
 	for _, ep := range eps {
 		ep.opMu.Lock()
@@ -219,6 +240,7 @@ func (sb *sandbox) Rename(name string) error {
 		if err := sb.ctrl.putObject(ep.record()); err != nil && first == nil {
 			first = err
 		}
+		sb.dnsRenamed(ep)
 		ep.opMu.Unlock()
 	}
 	return first

@@ -24,6 +24,7 @@ type containerConfig struct {
 	extraHosts           []extraHost
 	useDefaultSandbox    bool
 	useExternalKey       bool
+	hostsPeers           bool
 	generic              map[string]interface{}
 	exposedPorts         []types.TransportPort
 	portBindings         []types.PortBinding
@@ -217,6 +218,9 @@ func applySandboxOptions(cfg containerConfig, options ...SandboxOption) (contain
 	}
 	if scratch.config.useDefaultSandbox && scratch.config.useExternalKey {
 		return containerConfig{}, types.BadRequestErrorf("OptionUseDefaultSandbox and OptionUseExternalKey cannot be used together")
+	}
+	if err := validateDNSConfig(&scratch.config); err != nil {
+		return containerConfig{}, err
 	}
 	return scratch.config, nil
 }

@@ -306,6 +306,8 @@ type sbRecord struct {
 	ExtraHosts           []extraHostRecord `json:",omitempty"`
 	UseDefaultSandbox    bool              `json:",omitempty"`
 	UseExternalKey       bool              `json:",omitempty"`
+	HostsPeers           bool              `json:",omitempty"`
+	ResolvConfHash       string            `json:",omitempty"`
 }
 
 func (r *sbRecord) Key() []string           { return []string{sandboxKeyPrefix, r.ID} }
@@ -334,7 +336,8 @@ func (sb *sandbox) recordLocked() *sbRecord {
 	r := &sbRecord{meta: &sb.kv, ID: sb.id, ContainerID: sb.containerID, Hostname: c.hostName, Domainname: c.domainName,
 		HostsPath: c.hostsPath, OriginHostsPath: c.originHostsPath, ResolvConfPath: c.resolvConfPath,
 		OriginResolvConfPath: c.originResolvConfPath, DNS: c.dnsList, DNSSearch: c.dnsSearchList, DNSOptions: c.dnsOptionsList,
-		UseDefaultSandbox: c.useDefaultSandbox, UseExternalKey: c.useExternalKey}
+		UseDefaultSandbox: c.useDefaultSandbox, UseExternalKey: c.useExternalKey, HostsPeers: c.hostsPeers,
+		ResolvConfHash: sb.dns.rcHash}
 	for _, h := range c.extraHosts {
 		r.ExtraHosts = append(r.ExtraHosts, extraHostRecord{Name: h.name, IP: h.IP})
 	}
@@ -346,7 +349,7 @@ func configFromRecord(r *sbRecord) containerConfig {
 	c := containerConfig{hostName: r.Hostname, domainName: r.Domainname, hostsPath: r.HostsPath,
 		originHostsPath: r.OriginHostsPath, resolvConfPath: r.ResolvConfPath, originResolvConfPath: r.OriginResolvConfPath,
 		dnsList: r.DNS, dnsSearchList: r.DNSSearch, dnsOptionsList: r.DNSOptions,
-		useDefaultSandbox: r.UseDefaultSandbox, useExternalKey: r.UseExternalKey}
+		useDefaultSandbox: r.UseDefaultSandbox, useExternalKey: r.UseExternalKey, hostsPeers: r.HostsPeers}
 	for _, h := range r.ExtraHosts {
 		c.extraHosts = append(c.extraHosts, extraHost{name: h.Name, IP: h.IP})
 	}

@@ -47,6 +47,8 @@ type DaemonCfg struct {
 	DefaultAddressPools []*net.IPNet
 	// GlobalAddressPools replaces the IPAM's predefined global pools.
 	GlobalAddressPools []*net.IPNet
+	// DNS configures the sandboxes' resolv.conf and embedded DNS server.
+	DNS DNSCfg
 }
 
 // ClusterCfg configures the gossip agent (multi-host networking).

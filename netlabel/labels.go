@@ -58,6 +58,8 @@ const (
 	// HostNetNS hands a driver the controller's host network namespace (a
 	// netns.NsHandle); all host-side kernel work goes through it.
 	HostNetNS = "cnmkit.host-netns"
+	// ExecRoot hands a driver the controller's run-time directory.
+	ExecRoot = "cnmkit.exec-root"
 )
 
 // Key returns the key part of a "key=value" label.

@@ -59,7 +59,7 @@ const (
 	maxIfacePrefix = 13
 	// HostNetNSKey is the key of the host namespace handle (a
 	// netns.NsHandle) in the driver's configuration map.
-	HostNetNSKey = "cnmkit.host-netns"
+	HostNetNSKey = netlabel.HostNetNS
 )
 
 // driver is the bridge driver. Its mutex guards the networks map only; each

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"github.com/cnmkit/libnetwork/netlabel"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,7 @@ const DefaultProxyName = "cnmkit-proxy"
 // controller's run-time directory (a string). The driver records its
 // proxies under <exec root>/bridge, so that a restarted driver ends those
 // a previous run left.
-const ExecRootKey = "cnmkit.exec-root"
+const ExecRootKey = netlabel.ExecRoot
 
 // portMapper publishes the endpoints' ports through a portmapper.PortMapper.
 // With iptables the PortMapper (and its chains) lives while the driver has

@@ -1,0 +1,100 @@
+package integration
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/cnmkit/libnetwork"
+	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/vishvananda/netlink"
+)
+
+func TestBridgeTwoContainers(t *testing.T) {
+	e := newBridgeEnv(t, fullBridge())
+	n := e.network("net1", "10.120.0.0/24", nil)
+	a, b := e.run(n, "a"), e.run(n, "b")
+	reach(t, a.h, b.h, b.ip, 7001)
+	reach(t, b.h, a.h, a.ip, 7002)
+}
+
+func TestBridgeIsolation(t *testing.T) {
+	e := newBridgeEnv(t, fullBridge())
+	n1 := e.network("net1", "10.121.0.0/24", nil)
+	n2 := e.network("net2", "10.122.0.0/24", nil)
+	a, b := e.run(n1, "a"), e.run(n1, "b")
+	c := e.run(n2, "c")
+	reach(t, a.h, b.h, b.ip, 7001) // the path works
+	reach(t, c.h, e.host, net.ParseIP("10.122.0.1"), 7002)
+	unreachable(t, c.h, a.h, a.ip, 7003)
+	unreachable(t, a.h, c.h, c.ip, 7004)
+	// Once c joins net1 it reaches a and b.
+	e.join(c, n1)
+	reach(t, c.h, a.h, a.ip, 7005)
+	reach(t, c.h, b.h, b.ip, 7006)
+}
+
+func TestBridgeICCDisabled(t *testing.T) {
+	e := newBridgeEnv(t, fullBridge())
+	n := e.network("net1", "10.123.0.0/24", map[string]string{"com.docker.network.bridge.enable_icc": "false"})
+	a, b := e.run(n, "a"), e.run(n, "b")
+	gw := net.ParseIP("10.123.0.1")
+	reach(t, a.h, e.host, gw, 7001)
+	reach(t, b.h, e.host, gw, 7002)
+	unreachable(t, a.h, b.h, b.ip, 7003)
+	unreachable(t, b.h, a.h, a.ip, 7004)
+}
+
+func TestBridgeInternal(t *testing.T) {
+	e := newBridgeEnv(t, fullBridge())
+	out := e.outside("10.124.0.0/24")
+	n := e.network("int", "10.124.0.0/24", nil, libnetwork.NetworkOptionInternalNetwork())
+	a, b := e.run(n, "a"), e.run(n, "b")
+	reach(t, a.h, b.h, b.ip, 7001)
+	reach(t, b.h, a.h, a.ip, 7002)
+	reach(t, out, e.host, net.ParseIP("10.99.0.1"), 7003) // the outside is there
+	// a has no default route; give it one to show the firewall holds.
+	nl, err := netlink.NewHandleAt(a.h)
+	must(t, err)
+	defer nl.Close()
+	l, err := nl.LinkByName("eth0")
+	must(t, err)
+	must(t, nl.RouteAdd(&netlink.Route{Dst: mustCIDR(t, "10.99.0.0/24"), Gw: net.ParseIP("10.124.0.1"), LinkIndex: l.Attrs().Index}))
+	unreachable(t, a.h, out, net.ParseIP("10.99.0.2"), 7004)
+	unreachable(t, out, a.h, a.ip, 7005)
+}
+
+func TestBridgeMasquerade(t *testing.T) {
+	e := newBridgeEnv(t, fullBridge())
+	out := e.outside("") // no route back to the containers: only NAT brings replies
+	n := e.network("net1", "10.125.0.0/24", nil)
+	a := e.run(n, "a")
+	serveTCP(t, out, "10.99.0.2:7001", "outside")
+	var seen string
+	eventually(t, "tcp to the outside", func() (err error) {
+		seen, _, err = ask(a.h, "tcp", "10.99.0.2:7001", time.Second)
+		return err
+	})
+	if seen != "10.99.0.1" {
+		t.Fatalf("the outside saw %s, want the host-side address 10.99.0.1", seen)
+	}
+}
+
+func TestBridgeIPv6(t *testing.T) {
+	e := newBridgeEnv(t, fullBridge())
+	n, err := e.c.NewNetwork("bridge", "net6", "",
+		libnetwork.NetworkOptionEnableIPv6(true),
+		libnetwork.NetworkOptionIpam("default", "",
+			[]*libnetwork.IpamConf{{PreferredPool: "10.126.0.0/24"}},
+			[]*libnetwork.IpamConf{{PreferredPool: "fd00:126::/64"}}, nil))
+	must(t, err)
+	a, b := e.run(n, "a"), e.run(n, "b")
+	if a.ip6 == nil || b.ip6 == nil {
+		t.Fatalf("no IPv6 addresses: %v %v", a.ip6, b.ip6)
+	}
+	reach(t, a.h, b.h, b.ip6, 7001)
+	reach(t, b.h, a.h, a.ip6, 7002)
+	if info, err := a.eps[0].DriverInfo(); err != nil || info[netlabel.MacAddress] == nil {
+		t.Fatalf("driver info %v %v", info, err)
+	}
+}
