@@ -92,6 +92,7 @@ type controller struct {
 	storeMu sync.RWMutex
 	stores  map[string]datastore.DataStore
 	tables  tableBackend
+	agent   *agent // gossip agent (agent.go); nil without a cluster
 
 	mu         sync.RWMutex
 	cfg        *config.Config
@@ -182,6 +183,7 @@ func (c *controller) Stop() {
 	}
 	c.mu.Unlock()
 
+	c.stopAgent()
 	for _, sb := range sbs {
 		sb.release()
 	}

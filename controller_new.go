@@ -39,6 +39,9 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	if cfg.Daemon.DNS.ForwardTimeout < 0 {
 		return nil, types.BadRequestErrorf("invalid DNS forward timeout %v: negative", cfg.Daemon.DNS.ForwardTimeout)
 	}
+	if err := prepareCluster(cfg); err != nil {
+		return nil, err
+	}
 	hostNS, err := netns.Get()
 	if err != nil {
 		return nil, types.InternalErrorf("open the caller's network namespace: %w", err)
@@ -61,6 +64,7 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		return nil, err
 	}
 	fail := func(err error) (NetworkController, error) {
+		c.stopAgent()
 		c.closeDrivers()
 		c.closeStores()
 		hostNS.Close()
@@ -75,9 +79,13 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	if err := initIPAMDrivers(c.reg, cfg); err != nil {
 		return fail(err)
 	}
+	if err := c.startAgent(); err != nil {
+		return fail(err)
+	}
 	if err := c.restore(); err != nil {
 		return fail(err)
 	}
+	c.agentRestored()
 	if cfg.Daemon.CreateDefaultNetwork {
 		if _, err := c.NetworkByName(cfg.Daemon.DefaultNetwork); err != nil {
 			if _, err := c.NewNetwork(cfg.Daemon.DefaultDriver, cfg.Daemon.DefaultNetwork, "", defaultNetworkOptions(cfg)...); err != nil {
@@ -145,6 +153,9 @@ func (c *controller) ReloadConfiguration(cfgOptions ...config.Option) error {
 	if next.Daemon.DataDir != cur.Daemon.DataDir || next.Daemon.ExecRoot != cur.Daemon.ExecRoot {
 		return types.ForbiddenErrorf("cannot change the data dir (%q) or exec root (%q) of a running controller", cur.Daemon.DataDir, cur.Daemon.ExecRoot)
 	}
+	if err := c.checkClusterReload(cur.Cluster, &next.Cluster); err != nil {
+		return err
+	}
 	var added []string
 	for s, ncfg := range next.Scopes {
 		ecfg, ok := cur.Scopes[s]
@@ -166,6 +177,9 @@ func (c *controller) ReloadConfiguration(cfgOptions ...config.Option) error {
 		c.storeMu.Lock()
 		c.stores[s] = ds
 		c.storeMu.Unlock()
+	}
+	if err := c.applyClusterReload(cur.Cluster, next.Cluster); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	c.cfg = &next

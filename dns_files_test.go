@@ -217,3 +217,18 @@ func TestDNSBadInput(t *testing.T) {
 		t.Fatal("a bad Refresh changed the files")
 	}
 }
+
+// TestHostsFileRestoreOptions: a restart that gives a live sandbox new
+// options (config.OptionActiveSandboxes) updates its hosts file in place.
+func TestHostsFileRestoreOptions(t *testing.T) {
+	e := newTestEnv(t)
+	n := e.fakeNetwork("net1", "10.10.0.0/24")
+	sb := must(e.c.NewSandbox("c1", OptionHostname("one"), OptionExtraHost("x", "10.1.1.1")))(t)
+	check(t, must(n.CreateEndpoint("ep"))(t).Join(sb))
+	hosts, _ := sbFiles(sb)
+	expectFile(t, "before restart", hosts, defaultHostsLines+"10.1.1.1\tx\n10.10.0.2\tone\n")
+	e.restart(config.OptionActiveSandboxes(map[string]interface{}{
+		"c1": []SandboxOption{OptionHostname("two"), OptionExtraHost("y", "10.1.1.2")},
+	}))
+	expectFile(t, "after restart with new options", hosts, defaultHostsLines+"10.1.1.2\ty\n10.10.0.2\ttwo\n")
+}

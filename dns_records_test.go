@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cnmkit/libnetwork/config"
+	"github.com/miekg/dns"
 )
 
 // TestServiceRecordsTable: records are kept per endpoint, found by name
@@ -244,4 +245,31 @@ func sameSet(a, b []string) bool {
 		mb[x]++
 	}
 	return reflect.DeepEqual(ma, mb)
+}
+
+// TestRemoteSvcRecords: records published by another host resolve like
+// local ones (by name and over DNS inside the sandbox), appear in hosts
+// files that list peers, and go when their host goes.
+func TestRemoteSvcRecords(t *testing.T) {
+	e := newTestEnv(t)
+	n := e.fakeNetwork("net1", "10.10.0.0/24")
+	sb := must(e.c.NewSandbox("c1", OptionHostsPeers(true)))(t)
+	check(t, must(n.CreateEndpoint("local"))(t).Join(sb))
+	nw := n.(*network)
+	nw.putRemoteSvcRecord(svcRecord{EID: "r1", Source: "host2", Names: []string{"remote-web", "rw"}, PTR: true, IP: net.ParseIP("10.10.0.200")})
+	nw.putRemoteSvcRecord(svcRecord{EID: "r2", Source: "host2", Names: []string{"remote-db"}, PTR: true, IP: net.ParseIP("10.10.0.201")})
+	nw.putRemoteSvcRecord(svcRecord{EID: "r3", Source: "host3", Names: []string{"other"}, PTR: true, IP: net.ParseIP("10.10.0.202")})
+	hosts, _ := sbFiles(sb)
+	h := sbNS(t, sb)
+	expectAnswer(t, h, "udp", "rw", dns.TypeA, dns.RcodeSuccess, "10.10.0.200")
+	expectAnswer(t, h, "udp", "200.0.10.10.in-addr.arpa", dns.TypePTR, dns.RcodeSuccess, "remote-web.net1.")
+	expectFile(t, "with remote peers", hosts, defaultHostsLines+"10.10.0.200\tremote-web rw\n10.10.0.201\tremote-db\n10.10.0.202\tother\n")
+	nw.dropRemoteSvcRecord("r3")
+	nw.dropSvcRecordsFrom("host2")
+	if ips, miss := sb.ResolveName("rw", net.IPv4len); ips != nil || miss {
+		t.Fatalf("remote name after its host left: %v %v", ips, miss)
+	}
+	if got := readFile(t, hosts); strings.Contains(got, "10.10.0.20") {
+		t.Fatalf("hosts file after the remote host left:\n%s", got)
+	}
 }

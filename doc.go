@@ -65,5 +65,31 @@ interface out of service at once and deletes it a moment later, unless the
 sandbox is deleted first and its namespace takes it for free. Table entries
 a driver adds during Join are kept on the endpoint and withdrawn when it
 leaves.
+
+Name resolution. Each sandbox gets a hosts file and a resolv.conf
+(OptionHostsPath, OptionResolvConfPath; by default in <exec root>/files/<sandbox
+ID>/, removed with the sandbox). The resolv.conf starts from the host's
+(config.OptionHostResolvConf), without the servers a namespace cannot use,
+falling back only to config.OptionFallbackDNS; a file the user edited is
+never overwritten. A sandbox with a namespace of its own that joins a
+user-defined network (not null, host, the default network or the default
+bridge) runs an embedded DNS server (package resolver) at 127.0.0.11 that
+answers the names, aliases and name.network of the endpoints on its
+networks from per-network service records, and forwards the rest to the
+upstream servers. Join publishes an endpoint's records before it returns;
+Leave withdraws them first. Sandbox.ResolveName and ResolveIP answer from
+the same records.
+
+Multi-host. With config.OptionCluster the controller runs one networkdb
+node (the gossip agent, agent.go) and joins its peers, retrying while it is
+alone. Networks whose driver has the global data scope (overlay) need it
+(without, NewNetwork fails with a types.NoServiceError) and join the
+network's gossip when they are created or restored. Drivers are told of the
+changes of the tables they registered (EventNotify), other hosts' entries
+only, each change once and in order per network; entries published during
+Join go to the other hosts and are withdrawn on Leave, endpoint delete and
+restart cleanup. Endpoint names and aliases travel too, so the embedded DNS
+server answers for containers on every host. Stop leaves the cluster;
+DiagnosticsHandler serves the gossip state.
 */
 package libnetwork

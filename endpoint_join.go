@@ -111,6 +111,7 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 	srcName, dstPrefix, routes := jc.srcName, jc.dstPrefix, jc.routes
 	jc.mu.Unlock()
 
+	info.tableEntries = c.agentJoinEntries(ep, info.tableEntries)
 	if err := c.publishEntries(n.id, info.tableEntries); err != nil {
 		return err
 	}

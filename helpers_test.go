@@ -21,7 +21,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	extraDrivers = []driverInitializer{{fakeInit, fakeType}}
+	extraDrivers = []driverInitializer{{fakeInit, fakeType}, {gossipInit, gossipType}}
 	testutils.IsolatedMain(m)
 }
 

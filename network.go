@@ -158,6 +158,7 @@ func (n *network) TableEventRegister(tableName string) error {
 		}
 	}
 	n.tables = append(n.tables, tableName)
+	n.ctrl.agentTableRegistered(n.id, tableName)
 	return nil
 }
 

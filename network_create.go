@@ -49,6 +49,9 @@ func (c *controller) NewNetwork(networkType, name string, id string, options ...
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkClusterNetwork(name, networkType); err != nil {
+		return nil, err
+	}
 	if n.scope == "" {
 		n.scope = cap.DataScope
 	}
@@ -100,6 +103,7 @@ func (c *controller) NewNetwork(networkType, name string, id string, options ...
 	c.mu.Lock()
 	c.networks[n.id] = n
 	c.mu.Unlock()
+	c.agentNetworkCreated(n)
 	logrus.WithFields(logrus.Fields{"nid": n.id, "name": name, "driver": networkType}).Debug("network created")
 	return n, nil
 }
@@ -213,6 +217,7 @@ func (n *network) Delete() error {
 	if err := d.DeleteNetwork(n.id); err != nil {
 		return driverErr(err, "driver %s: delete network %s", n.networkType, n.name)
 	}
+	c.agentNetworkDeleted(n)
 	n.ipamRelease()
 	if err := c.deleteObject(n.record()); err != nil {
 		logrus.WithField("nid", n.id).WithError(err).Warn("delete network from store")

@@ -175,6 +175,8 @@ func (c *controller) restoreSandboxes() error {
 				base := containerConfig{useDefaultSandbox: sb.config.useDefaultSandbox, useExternalKey: sb.config.useExternalKey}
 				if nc, err := applySandboxOptions(base, opts...); err == nil &&
 					nc.useDefaultSandbox == base.useDefaultSandbox && nc.useExternalKey == base.useExternalKey {
+					stored := sb.config
+					sb.dns.storedCfg = &stored // its files were written for this one
 					sb.config = nc
 				} else {
 					logrus.WithField("sid", sb.id).Warn("restore: options of a live sandbox ignored (invalid, or changing its kind)")
@@ -275,7 +277,7 @@ func (c *controller) reviveSandbox(sb *sandbox, eps []*endpoint) error {
 	sb.endpoints = eps
 	// The hosts file holds the lines of these endpoints and their peers,
 	// including those about to be removed as stale.
-	sb.setManagedHosts(sb.wantedHosts())
+	sb.setManagedHosts(sb.restoredHosts(eps))
 	sb.gwEp = sb.gatewayEndpoint()
 	if sb.osSb != nil && !sb.config.useDefaultSandbox {
 		removeRetired(sb.id, sb.osSb, eps)

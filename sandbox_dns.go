@@ -47,6 +47,9 @@ type sandboxDNS struct {
 	rcPath    string // the file rcHash is of
 	deferSync bool   // Refresh in progress: resolv.conf is synced at its end
 	resolver  *resolver.Resolver
+	// storedCfg is, during a restore that changed the configuration of a
+	// live sandbox, the configuration its files were written for.
+	storedCfg *containerConfig
 }
 
 // OptionHostsPeers makes the controller keep, in the sandbox's hosts file,
@@ -240,6 +243,12 @@ func (c *controller) dnsRestore(live []*sandbox) {
 	for _, sb := range live {
 		keep[sb.id] = true
 		sb.opMu.Lock()
+		if old := sb.dns.storedCfg; old != nil {
+			sb.dns.storedCfg = nil
+			if err := sb.refreshHostsFile(old, &sb.config); err != nil {
+				logrus.WithField("sid", sb.id).WithError(err).Warn("restore: hosts file")
+			}
+		}
 		sb.refreshDNSView()
 		sb.syncHosts()
 		sb.startResolver()

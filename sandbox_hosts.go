@@ -76,6 +76,21 @@ func (sb *sandbox) wantedHosts() []etchosts.Record {
 	cfg := sb.config
 	eps := append([]*endpoint(nil), sb.endpoints...)
 	sb.mu.Unlock()
+	return sb.hostsLines(&cfg, eps)
+}
+
+// restoredHosts returns the lines a restored sandbox's hosts file holds
+// for eps: those of the configuration it was written for.
+func (sb *sandbox) restoredHosts(eps []*endpoint) []etchosts.Record {
+	cfg := sb.config
+	if sb.dns.storedCfg != nil {
+		cfg = *sb.dns.storedCfg
+	}
+	return sb.hostsLines(&cfg, eps)
+}
+
+// hostsLines returns the lines kept for eps in a hosts file written for cfg.
+func (sb *sandbox) hostsLines(cfg *containerConfig, eps []*endpoint) []etchosts.Record {
 	var out []etchosts.Record
 	seen := map[etchosts.Record]bool{}
 	add := func(ip net.IP, hosts string) {

@@ -237,6 +237,7 @@ func (sb *sandbox) Rename(name string) error {
 			}
 			n.mu.Unlock()
 		}
+		sb.ctrl.agentEndpointRenamed(ep)
 		if err := sb.ctrl.putObject(ep.record()); err != nil && first == nil {
 			first = err
 		}

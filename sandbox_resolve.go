@@ -5,13 +5,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cnmkit/libnetwork/drivers/bridge"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/options"
 )
-
-// defaultBridgeLabel is the bridge driver's option marking the default
-// bridge network, whose names are not served by the embedded DNS server.
-const defaultBridgeLabel = "com.docker.network.bridge.default_bridge"
 
 // dnsView is what a sandbox's name lookups search: the networks it is
 // joined to that have DNS, in endpoint priority order. It is rebuilt on
@@ -171,7 +168,7 @@ func isDefaultBridge(opts interface{}) bool {
 	var v interface{}
 	switch o := opts.(type) {
 	case map[string]string:
-		if s, ok := o[defaultBridgeLabel]; ok {
+		if s, ok := o[bridge.DefaultBridge]; ok {
 			v = s
 		} else if s, ok := o["DefaultBridge"]; ok {
 			v = s
@@ -192,7 +189,7 @@ func isDefaultBridge(opts interface{}) bool {
 }
 
 func pick(m map[string]interface{}) interface{} {
-	if v, ok := m[defaultBridgeLabel]; ok {
+	if v, ok := m[bridge.DefaultBridge]; ok {
 		return v
 	}
 	return m["DefaultBridge"]

@@ -104,6 +104,28 @@ func (n *network) deleteSvcRecordsFrom(source string) int {
 	return count
 }
 
+// putRemoteSvcRecord adds or replaces a record published by another host
+// (r.Source, not empty) and updates the hosts files that list peers.
+func (n *network) putRemoteSvcRecord(r svcRecord) {
+	r.SandboxID = ""
+	n.addSvcRecord(r)
+	n.syncPeerHosts("")
+}
+
+// dropRemoteSvcRecord removes a record published by another host.
+func (n *network) dropRemoteSvcRecord(eid string) {
+	if n.deleteSvcRecord(eid) {
+		n.syncPeerHosts("")
+	}
+}
+
+// dropSvcRecordsFrom removes every record of a host that left.
+func (n *network) dropSvcRecordsFrom(source string) {
+	if n.deleteSvcRecordsFrom(source) > 0 {
+		n.syncPeerHosts("")
+	}
+}
+
 func (t *svcTable) unindex(r *svcRecord) {
 	for _, name := range r.Names {
 		k := strings.ToLower(name)

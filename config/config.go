@@ -51,14 +51,25 @@ type DaemonCfg struct {
 	DNS DNSCfg
 }
 
-// ClusterCfg configures the gossip agent (multi-host networking).
+// ClusterCfg configures the gossip agent (multi-host networking); any
+// field set starts it.
 type ClusterCfg struct {
-	NodeName      string
-	BindAddr      string
+	// NodeName is this host's unique name in the cluster (default: the
+	// host name). A restarted host keeps its name.
+	NodeName string
+	// BindAddr is the IP address the gossip listens on (default: all).
+	BindAddr string
+	// AdvertiseAddr is the IP address announced to the other hosts and
+	// given to drivers as this host's address (default: BindAddr, or a
+	// private address of the host when BindAddr is unspecified).
 	AdvertiseAddr string
-	BindPort      int
-	Peers         []string
-	Keys          [][]byte
+	// BindPort is the gossip TCP and UDP port (default 7947).
+	BindPort int
+	// Peers are hosts of the cluster to join ("ip" or "ip:port").
+	Peers []string
+	// Keys encrypt the gossip (16, 24 or 32 bytes each; the first one
+	// encrypts). None: no encryption.
+	Keys [][]byte
 }
 
 // Option sets a part of the configuration.

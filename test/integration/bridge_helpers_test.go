@@ -67,6 +67,7 @@ func newBridgeEnv(t testing.TB, drv options.Generic) *bridgeEnv {
 func (e *bridgeEnv) start(opts ...config.Option) {
 	e.t.Helper()
 	c, err := libnetwork.New(append([]config.Option{config.OptionDataDir(e.dataDir), config.OptionExecRoot(e.execRoot),
+		config.OptionHostResolvConf(filepath.Join(e.dataDir, "no-host-resolv.conf")),
 		config.OptionDriverConfig("bridge", map[string]interface{}{netlabel.GenericData: e.drv})}, opts...)...)
 	if err != nil {
 		e.t.Fatalf("libnetwork.New: %v", err)

@@ -1,0 +1,27 @@
+// Package api is the versioned JSON HTTP API of the dnet daemon: its wire
+// types and a client. The server side is in package api/server.
+//
+// Routes (every body is JSON; objects are named by ID, name or unique ID
+// prefix):
+//
+//	GET    /v1/info                                  Info
+//	GET    /v1/networks                              []Network
+//	POST   /v1/networks                              NetworkCreate -> 201 Network
+//	GET    /v1/networks/{network}                    Network
+//	DELETE /v1/networks/{network}                    204
+//	GET    /v1/networks/{network}/endpoints          []Endpoint
+//	POST   /v1/networks/{network}/endpoints          EndpointCreate -> 201 Endpoint
+//	GET    /v1/networks/{network}/endpoints/{ep}     Endpoint
+//	DELETE /v1/networks/{network}/endpoints/{ep}     204 (?force=true: detach first)
+//	GET    /v1/endpoints                             []Endpoint of every network
+//	GET    /v1/sandboxes                             []Sandbox
+//	POST   /v1/sandboxes                             SandboxCreate -> 201 Sandbox
+//	GET    /v1/sandboxes/{sandbox}                   Sandbox
+//	DELETE /v1/sandboxes/{sandbox}                   204 (its endpoints are deleted too)
+//	POST   /v1/sandboxes/{sandbox}/attach            AttachRequest -> Sandbox
+//	POST   /v1/sandboxes/{sandbox}/detach            AttachRequest -> Sandbox
+//
+// Errors are an ErrorResponse with the status of the error's class: 400 bad
+// request (Field names the bad field), 403 forbidden, 404 not found, 409
+// conflict, 501 not implemented, 503 no service, 500 otherwise.
+package api

@@ -1,0 +1,77 @@
+// Package server serves the dnet HTTP API (package api) for one
+// libnetwork controller.
+package server
+
+import (
+	"net/http"
+	"os"
+
+	"github.com/cnmkit/libnetwork"
+	"github.com/cnmkit/libnetwork/api"
+	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
+)
+
+type ipamConf = libnetwork.IpamConf
+
+// Server is the API of one controller.
+type Server struct {
+	c   libnetwork.NetworkController
+	st  *State
+	mux *http.ServeMux
+}
+
+// New returns the API of controller c; st remembers what the controller
+// does not report (an in-memory State when nil).
+func New(c libnetwork.NetworkController, st *State) *Server {
+	if st == nil {
+		st, _ = OpenState("")
+	}
+	s := &Server{c: c, st: st, mux: http.NewServeMux()}
+	routes := []struct {
+		pattern string
+		h       handlerFunc
+	}{
+		{"GET /v1/info", s.info},
+		{"GET /v1/networks", s.listNetworks},
+		{"POST /v1/networks", s.createNetwork},
+		{"GET /v1/networks/{network}", s.inspectNetwork},
+		{"DELETE /v1/networks/{network}", s.deleteNetwork},
+		{"GET /v1/networks/{network}/endpoints", s.listEndpoints},
+		{"POST /v1/networks/{network}/endpoints", s.createEndpoint},
+		{"GET /v1/networks/{network}/endpoints/{endpoint}", s.inspectEndpoint},
+		{"DELETE /v1/networks/{network}/endpoints/{endpoint}", s.deleteEndpoint},
+		{"GET /v1/endpoints", s.listAllEndpoints},
+		{"GET /v1/sandboxes", s.listSandboxes},
+		{"POST /v1/sandboxes", s.createSandbox},
+		{"GET /v1/sandboxes/{sandbox}", s.inspectSandbox},
+		{"DELETE /v1/sandboxes/{sandbox}", s.deleteSandbox},
+		{"POST /v1/sandboxes/{sandbox}/attach", s.attach},
+		{"POST /v1/sandboxes/{sandbox}/detach", s.detach},
+	}
+	for _, r := range routes {
+		s.mux.Handle(r.pattern, serve(r.h))
+	}
+	s.mux.Handle("/", serve(func(r *http.Request) (int, interface{}, error) {
+		return 0, nil, types.NotFoundErrorf("no route %s %s (the API is under /%s/)", r.Method, r.URL.Path, api.Version)
+	}))
+	return s
+}
+
+// ServeHTTP serves one API request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody+1)
+	logrus.WithFields(logrus.Fields{"method": r.Method, "path": r.URL.Path}).Debug("API request")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) info(*http.Request) (int, interface{}, error) {
+	cfg := s.c.Config()
+	return http.StatusOK, api.Info{
+		APIVersion:   api.Version,
+		ControllerID: s.c.ID(),
+		DataDir:      cfg.Daemon.DataDir,
+		ExecRoot:     cfg.Daemon.ExecRoot,
+		PID:          os.Getpid(),
+	}, nil
+}
