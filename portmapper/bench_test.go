@@ -53,6 +53,60 @@ func BenchmarkMapUnmap(b *testing.B) {
 	}
 }
 
+// BenchmarkUnmapMany measures removing n mappings (TCP, proxy off, each on
+// its own container port) with one UnmapMany call ("many"), against n Unmap
+// calls ("loop"). Metrics: p50/p99 per call (all n mappings) and p50 per
+// mapping.
+func BenchmarkUnmapMany(b *testing.B) {
+	testutils.RequireRoot(b)
+	for _, n := range []int{1, 10, 50} {
+		for _, mode := range []string{"many", "loop"} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, mode), func(b *testing.B) {
+				tp := newTopo(b, nil, false)
+				ipt := newIPT(b, nil, false)
+				pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(b)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer pm.Close()
+				calls := make([]time.Duration, 0, b.N)
+				hosts := make([]net.Addr, n)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					for j := range hosts {
+						if hosts[j], err = pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 1000 + j}, nil, 0, 0, false); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.StartTimer()
+					t0 := time.Now()
+					if mode == "many" {
+						err = pm.UnmapMany(hosts)
+					} else {
+						for _, h := range hosts {
+							if err = pm.Unmap(h); err != nil {
+								break
+							}
+						}
+					}
+					calls = append(calls, time.Since(t0))
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				per := make([]time.Duration, len(calls))
+				for i, d := range calls {
+					per[i] = d / time.Duration(n)
+				}
+				report(b, "call", calls)
+				report(b, "mapping", per)
+			})
+		}
+	}
+}
+
 func installUnrelated(b *testing.B, chain string, n int) {
 	b.Helper()
 	var in strings.Builder

@@ -1,7 +1,6 @@
 package portmapper
 
 import (
-	"errors"
 	"net"
 	"strconv"
 
@@ -85,6 +84,7 @@ func (pm *PortMapper) hostIPFor(hostIP, ctrIP net.IP) (net.IP, error) {
 // hostIP means the default host IP. With useProxy (and the portmapper's
 // UserlandProxy) a proxy serves the host's loopback; it is bound when Map
 // returns. It returns the host address. A failed Map leaves nothing behind.
+// After Close or Release, Map is a NoService error.
 func (pm *PortMapper) Map(container net.Addr, hostIP net.IP, hostPort, hostPortEnd int, useProxy bool) (net.Addr, error) {
 	proto, ctrIP, ctrPort, err := splitAddr(container)
 	if err != nil {
@@ -107,6 +107,11 @@ func (pm *PortMapper) Map(container net.Addr, hostIP net.IP, hostPort, hostPortE
 	}
 	if hostIP, err = pm.hostIPFor(hostIP, ctrIP); err != nil {
 		return nil, err
+	}
+	pm.life.RLock()
+	defer pm.life.RUnlock()
+	if pm.closed {
+		return nil, types.NoServiceErrorf("portmapper: closed")
 	}
 	f := pm.familyOf(ctrIP)
 	withProxy := useProxy && pm.opts.UserlandProxy && proto != "sctp"
@@ -176,73 +181,6 @@ func (pm *PortMapper) Map(container net.Addr, hostIP net.IP, hostPort, hostPortE
 	}
 	logrus.WithFields(logrus.Fields{"host": m.host, "container": container, "proxy": m.proxy != nil}).Debug("portmapper: mapped")
 	return m.host, nil
-}
-
-// Unmap removes the mapping published at host: its rules, its proxy (ended
-// and reaped) and its host port. An unknown address is a NotFound error.
-func (pm *PortMapper) Unmap(host net.Addr) error {
-	proto, ip, port, err := splitAddr(host)
-	if err != nil {
-		return err
-	}
-	if len(ip) == 0 {
-		ip = pm.opts.DefaultHostIP
-		if ip == nil {
-			ip = net.IPv4zero
-		}
-	}
-	if v4 := ip.To4(); v4 != nil {
-		ip = v4
-	}
-	key := mappingKey(proto, ip, port)
-	pm.mu.Lock()
-	m := pm.mappings[key]
-	if m == nil {
-		pm.mu.Unlock()
-		return types.NotFoundErrorf("portmapper: no mapping on %s", key)
-	}
-	delete(pm.mappings, key) // back in place if the rules cannot be removed
-	pm.mu.Unlock()
-	if f := pm.familyOf(m.ctrIP); f != nil {
-		unlock := pm.lockCtr(m.ctrKey())
-		err := pm.delRules(f, m)
-		unlock()
-		if err != nil {
-			pm.mu.Lock()
-			pm.mappings[key] = m
-			pm.mu.Unlock()
-			return err
-		}
-	}
-	pm.mu.Lock()
-	pm.releaseLocalnet(m.localnet)
-	pm.mu.Unlock()
-	if m.proxy != nil {
-		m.proxy.stop()
-		pm.saveState()
-	}
-	if err := pm.alloc.ReleasePort(m.hostIP, m.proto, m.hostPort); err != nil {
-		return err
-	}
-	logrus.WithFields(logrus.Fields{"host": m.host}).Debug("portmapper: unmapped")
-	return nil
-}
-
-// UnmapAll removes every mapping.
-func (pm *PortMapper) UnmapAll() error {
-	pm.mu.Lock()
-	hosts := make([]net.Addr, 0, len(pm.mappings))
-	for _, m := range pm.mappings {
-		hosts = append(hosts, m.host)
-	}
-	pm.mu.Unlock()
-	var errs []error
-	for _, h := range hosts {
-		if err := pm.Unmap(h); err != nil && !types.IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Mappings returns the host addresses of the current mappings.

@@ -5,6 +5,7 @@
 package portmapper
 
 import (
+	"errors"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -73,6 +74,11 @@ type PortMapper struct {
 	inNS  bool
 	state string // state file path, "" = none
 	fam   [2]*family
+
+	// life is held shared by Map and the unmaps for their whole run, and
+	// exclusively by Close, Release and Prune.
+	life   sync.RWMutex
+	closed bool // by Close or Release; guarded by life
 
 	mu       sync.Mutex // mappings, shared rule counts, localnet refs; never held across a command
 	mappings map[string]*mapping
@@ -177,10 +183,54 @@ func (pm *PortMapper) familyOf(ip net.IP) *family {
 	return pm.fam[1]
 }
 
-// Close stops every proxy, removes every mapping's rules and releases its
-// ports; the chains stay (see RemoveChains). The PortMapper is unusable after.
+// Close removes every mapping (as UnmapAll) and lets go of the portmapper's
+// resources (as Release); the chains stay (see RemoveChains). If some
+// rules cannot be removed, they stay in the firewall, the error says which,
+// and everything else is still let go. Map fails after Close; further
+// Close or Release calls do nothing.
 func (pm *PortMapper) Close() error {
-	err := pm.UnmapAll()
+	pm.life.Lock()
+	defer pm.life.Unlock()
+	if pm.closed {
+		return nil
+	}
+	err := pm.unmapAll()
+	return errors.Join(err, pm.releaseAll())
+}
+
+// Release lets go of the portmapper's resources and leaves the firewall as
+// it is, for a later PortMapper (typically of the next run) to adopt with
+// Map and clean with Prune. What survives: the chains, the jumps to them
+// and every mapping's rules. What goes: the proxies (ended and reaped, their
+// record in RunDir removed; they would die with the process anyway), the
+// host ports reserved in the allocator (free for the adopting Map), the
+// route_localnet settings (restored; the adopting Map sets them again) and
+// the namespace and netlink handles. Until a new PortMapper maps them again,
+// the mappings forward traffic from other hosts and namespaces but not from
+// the host's loopback. Map fails after Release; further Close or Release
+// calls do nothing.
+func (pm *PortMapper) Release() error {
+	pm.life.Lock()
+	defer pm.life.Unlock()
+	if pm.closed {
+		return nil
+	}
+	return pm.releaseAll()
+}
+
+// releaseAll forgets every mapping, lets go of what they hold besides their
+// rules, and closes the handles. The caller holds pm.life exclusively.
+func (pm *PortMapper) releaseAll() error {
+	pm.closed = true
+	pm.mu.Lock()
+	ms := make([]*mapping, 0, len(pm.mappings))
+	for _, m := range pm.mappings {
+		ms = append(ms, m)
+	}
+	pm.mappings = map[string]*mapping{}
+	pm.shared = map[string]int{}
+	pm.mu.Unlock()
+	err := pm.release(ms)
 	pm.closeHandles()
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/cnmkit/libnetwork/iptables"
+	"github.com/cnmkit/libnetwork/types"
 )
 
 // Rules are written in iptables-save's canonical form, so that a restarted
@@ -60,10 +61,7 @@ func (pm *PortMapper) RemoveChains() error {
 		if f == nil {
 			continue
 		}
-		for _, c := range []struct {
-			t     iptables.Table
-			chain string
-		}{{iptables.Nat, f.natChain}, {iptables.Nat, f.postChain}, {iptables.Filter, f.filterChain}} {
+		for _, c := range f.chains() {
 			if err := f.ipt.RemoveChain(c.t, c.chain); err != nil {
 				return err
 			}
@@ -182,34 +180,6 @@ func (pm *PortMapper) addRules(f *family, m *mapping) error {
 	return nil
 }
 
-// delRules removes m's rules in one batch. The caller holds m's container
-// lock, not pm.mu.
-func (pm *PortMapper) delRules(f *family, m *mapping) error {
-	b := f.ipt.NewBatch()
-	var counted []string
-	pm.mu.Lock()
-	for _, r := range f.rules(m) {
-		if r.shared {
-			id := r.id()
-			counted = append(counted, id)
-			if pm.shared[id] > 1 {
-				continue
-			}
-		}
-		b.Delete(r.table, r.chain, r.args...)
-	}
-	pm.mu.Unlock()
-	if err := b.Commit(); err != nil {
-		return err
-	}
-	pm.mu.Lock()
-	for _, id := range counted {
-		pm.unshare(id)
-	}
-	pm.mu.Unlock()
-	return nil
-}
-
 // unshare drops a count. The caller holds pm.mu.
 func (pm *PortMapper) unshare(id string) {
 	if pm.shared[id]--; pm.shared[id] <= 0 {
@@ -220,15 +190,19 @@ func (pm *PortMapper) unshare(id string) {
 // Prune deletes the rules in the portmapper's chains that belong to no
 // current mapping, such as those of containers gone while the process was
 // down (a restarted process adopts its chains with their rules). Map the
-// mappings that stay first.
+// mappings that stay first. Map and Unmap wait while Prune runs.
 func (pm *PortMapper) Prune() error {
-	pm.mu.Lock()
-	defer pm.mu.Unlock()
+	pm.life.Lock()
+	defer pm.life.Unlock()
+	if pm.closed {
+		return types.NoServiceErrorf("portmapper: closed")
+	}
 	for _, f := range pm.fam {
 		if f == nil {
 			continue
 		}
 		want := map[string]bool{}
+		pm.mu.Lock()
 		for _, m := range pm.mappings {
 			if pm.familyOf(m.ctrIP) == f {
 				for _, r := range f.rules(m) {
@@ -236,11 +210,9 @@ func (pm *PortMapper) Prune() error {
 				}
 			}
 		}
+		pm.mu.Unlock()
 		b := f.ipt.NewBatch()
-		for _, c := range []struct {
-			t     iptables.Table
-			chain string
-		}{{iptables.Nat, f.natChain}, {iptables.Nat, f.postChain}, {iptables.Filter, f.filterChain}} {
+		for _, c := range f.chains() {
 			for _, args := range f.ipt.Rules(c.t, c.chain) {
 				if r := (rule{table: c.t, chain: c.chain, args: args}); !want[r.id()] {
 					b.Delete(c.t, c.chain, args...)
@@ -252,4 +224,15 @@ func (pm *PortMapper) Prune() error {
 		}
 	}
 	return nil
+}
+
+// chainRef names a chain of a table.
+type chainRef struct {
+	t     iptables.Table
+	chain string
+}
+
+// chains returns the portmapper's chains of f.
+func (f *family) chains() []chainRef {
+	return []chainRef{{iptables.Nat, f.natChain}, {iptables.Nat, f.postChain}, {iptables.Filter, f.filterChain}}
 }

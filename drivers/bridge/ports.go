@@ -124,8 +124,20 @@ func (p *portMapper) mapper() (*portmapper.PortMapper, error) {
 }
 
 // close unpublishes the revoked mappings still pending. The others (their
-// rules and proxies) stay for a restarted driver, which adopts or ends them.
-func (p *portMapper) close() { p.rev.stop() }
+// rules) stay for a restarted driver, which adopts them; their proxies end.
+func (p *portMapper) close() {
+	p.rev.stop()
+	p.mu.Lock()
+	pm := p.pm
+	p.pm = nil
+	p.mu.Unlock()
+	if pm != nil {
+		// Rules stay for the next run to adopt; proxies, ports and handles go.
+		if err := pm.Release(); err != nil {
+			logrus.WithError(err).Warn("bridge: release port mapper")
+		}
+	}
+}
 
 // mapPorts publishes bindings for ep and returns the bindings installed,
 // with the host ports chosen. On error nothing is left published.
