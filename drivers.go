@@ -5,6 +5,7 @@ import (
 	"github.com/cnmkit/libnetwork/drivers/bridge"
 	"github.com/cnmkit/libnetwork/drivers/host"
 	"github.com/cnmkit/libnetwork/drivers/null"
+	"github.com/cnmkit/libnetwork/drivers/overlay"
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipam"
 	nullIpam "github.com/cnmkit/libnetwork/ipams/null"
@@ -18,6 +19,7 @@ func getInitializers() []driverInitializer {
 		{bridge.Init, "bridge"},
 		{host.Init, "host"},
 		{null.Init, "null"},
+		{overlay.Init, "overlay"},
 	}
 }
 

@@ -111,18 +111,20 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 	srcName, dstPrefix, routes := jc.srcName, jc.dstPrefix, jc.routes
 	jc.mu.Unlock()
 
-	info.tableEntries = c.agentJoinEntries(ep, info.tableEntries)
-	if err := c.publishEntries(n.id, info.tableEntries); err != nil {
-		return err
-	}
-	undo.push(func() { c.withdrawEntries(n.id, info.tableEntries) })
-
 	dstName := ""
 	if osSb := sb.osSandbox(); osSb != nil {
 		if dstName, err = sb.populateEndpoint(osSb, ep, srcName, dstPrefix, routes, &info, &undo); err != nil {
 			return err
 		}
 	}
+
+	// Published once the interface is configured and up, so that peers never
+	// learn of an endpoint that cannot answer yet.
+	info.tableEntries = c.agentJoinEntries(ep, info.tableEntries)
+	if err := c.publishEntries(n.id, info.tableEntries); err != nil {
+		return err
+	}
+	undo.push(func() { c.withdrawEntries(n.id, info.tableEntries) })
 
 	// Commit the join in memory, then move the gateway if this endpoint
 	// now gives it.

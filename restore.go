@@ -65,6 +65,13 @@ func (c *controller) restoreNetworks() ([]*network, error) {
 			}
 		}
 		n.replayPools()
+		// Global-scope drivers rebuild from what the controller replays: the
+		// network here, the peers through the gossip tables.
+		if n.scope == datastore.GlobalScope && !n.hasSpecialDriver() {
+			if err := d.CreateNetwork(n.id, n.generic, n, ipamData(n.ipamV4Info), ipamData(n.ipamV6Info)); err != nil {
+				log.WithError(err).Warn("restore: driver create network")
+			}
+		}
 	}
 	return nets, nil
 }

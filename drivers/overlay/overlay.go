@@ -1,0 +1,346 @@
+// Package overlay is the overlay network driver: multi-host networks whose
+// hosts are joined by VXLAN tunnels, programmed from the controller's
+// gossip tables.
+//
+// Manager side: NetworkAllocate hands out one VXLAN ID per segment of a
+// network (automatically from 4096..2^24-1, or explicit ones in
+// 1..2^24-1) and returns them under netlabel.OverlayVxlanIDList, so that
+// the same network (same ID, same options) can be created on every host.
+//
+// Host side: CreateNetwork records the network and registers for the peer
+// table (PeerTable), and builds nothing in the kernel: a network with no
+// endpoint on a host costs that host no kernel object. The first Join on a
+// host builds the network's overlay namespace (pinned under the exec root)
+// holding, per segment, a bridge with the segment's gateway addresses and a
+// VXLAN device (learning off, ARP/ND proxy on, static entries only) that
+// is created directly inside the overlay namespace by a request sent in
+// the host namespace, so its UDP socket lives in the host namespace and no
+// interface is moved between namespaces. Each endpoint is a veth pair: one
+// end on the segment's bridge, the other born inside the container's
+// sandbox with its MAC (derived from its IP) and the overlay MTU (underlay
+// MTU minus 50, or 70 for an IPv6 underlay). The last Leave unpins the
+// overlay namespace: the kernel frees it and everything in it.
+//
+// Segments: a network has max(#IPv4 subnets, #IPv6 subnets) segments;
+// segment i carries the i-th IPv4 and the i-th IPv6 subnet (so a
+// dual-stack network with one subnet of each is one segment, one VXLAN ID).
+//
+// Peers: Join publishes a PeerRecord (addresses, MAC, this host's tunnel
+// address) in PeerTable; EventNotify programs the FDB entry (MAC → remote
+// VTEP) and the neighbour entries (IP → MAC, answered locally by the VXLAN
+// proxy) of every remote endpoint. See peerdb.go for how address reuse
+// across hosts is resolved.
+//
+// Host-side kernel work goes through the host namespace handle the
+// controller passes under netlabel.HostNetNS; the calling thread's
+// namespace is never used.
+//
+// Restart: Close releases handles only; containers stay connected while
+// the daemon is down. Endpoints are kept in the local store (one record
+// each; CreateEndpoint is not replayed); the controller replays
+// CreateNetwork and the peer table, and CreateNetwork re-adopts the
+// network's overlay namespace. See restore.go.
+//
+// Encryption is not implemented: encryption key events and networks asking
+// for encryption get a NotImplementedError.
+package overlay
+
+import (
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cnmkit/libnetwork/datastore"
+	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	networkType = "overlay"
+	// DefaultVXLANPort is the UDP port of the VXLAN tunnels (IANA's).
+	DefaultVXLANPort = 4789
+	// DefaultExecRoot is where overlay namespaces are pinned by default.
+	DefaultExecRoot = "/run/cnmkit/overlay"
+	// VXLANPortKey is the driver configuration key of the VXLAN UDP port
+	// (an int or a decimal string).
+	VXLANPortKey = netlabel.DriverPrefix + ".overlay.vxlan_port"
+	// ExecRootKey is the driver configuration key of the directory under
+	// which overlay namespaces are pinned (a string).
+	ExecRootKey = "cnmkit.overlay.exec-root"
+	// RestartGraceKey is the driver configuration key of the restart grace
+	// (a time.Duration or a duration string); see DefaultRestartGrace.
+	RestartGraceKey = "cnmkit.overlay.restart-grace"
+	// EncryptedOption is the network option asking for encrypted tunnels
+	// (libnetwork's name); it is refused with a NotImplementedError.
+	EncryptedOption = "encrypted"
+
+	// vxlanOverhead4 and vxlanOverhead6 are the VXLAN encapsulation
+	// overheads over an IPv4 and an IPv6 underlay.
+	vxlanOverhead4 = 50
+	vxlanOverhead6 = 70
+	minMTU         = 68
+	maxMTU         = 65535
+	// dyingWait bounds how long building a namespace waits for a VXLAN ID
+	// still held by a namespace this driver has just released.
+	dyingWait = 10 * time.Second
+)
+
+// driver is the overlay driver. mu guards the fields below it; each
+// network has its own lock and no lock is held across another network's
+// kernel work.
+type driver struct {
+	hostNS    netns.NsHandle // our own duplicate of the host namespace handle
+	hostNL    *netlink.Handle
+	hostRaw   *rawSocket // host-namespace socket for VXLAN creation
+	execRoot  string
+	vxlanPort int
+
+	alloc *allocator // manager side
+
+	store        datastore.DataStore // local store of endpoint records, or nil
+	restartGrace time.Duration
+	gcTimer      *time.Timer
+
+	mu       sync.Mutex
+	networks map[string]*network
+	pending  map[string][]*endpointRecord // endpoints of the store by network, until it is created
+	tunnel   *tunnelAddrs
+	dying    map[uint32]time.Time // VXLAN ID → when its namespace was unpinned
+	closed   bool
+}
+
+// Init registers the overlay driver with dc. config holds the host
+// namespace under netlabel.HostNetNS (the process's current namespace when
+// absent), the local store under netlabel.LocalKVClient (endpoints do not
+// survive a restart without it), the VXLAN port under VXLANPortKey, the
+// exec root under ExecRootKey and the restart grace under RestartGraceKey.
+// Overlay namespaces left under the exec root by an earlier run are
+// re-adopted by CreateNetwork, or removed after the restart grace.
+func Init(dc driverapi.DriverCallback, config map[string]interface{}) error {
+	d, err := newDriver(config)
+	if err != nil {
+		return err
+	}
+	if err := dc.RegisterDriver(networkType, d, driverapi.Capability{DataScope: datastore.GlobalScope}); err != nil {
+		d.Close()
+		return err
+	}
+	return nil
+}
+
+func newDriver(config map[string]interface{}) (*driver, error) {
+	d := &driver{execRoot: DefaultExecRoot, vxlanPort: DefaultVXLANPort, restartGrace: DefaultRestartGrace,
+		networks: map[string]*network{}, pending: map[string][]*endpointRecord{}, dying: map[uint32]time.Time{}}
+	if err := d.parseConfig(config); err != nil {
+		return nil, err
+	}
+	var err error
+	if d.hostNS, err = hostNamespace(config); err != nil {
+		return nil, err
+	}
+	if d.hostNL, err = netlink.NewHandleAt(d.hostNS, unix.NETLINK_ROUTE); err != nil {
+		d.Close()
+		return nil, types.InternalErrorf("overlay: netlink handle in the host namespace: %w", err)
+	}
+	if d.hostRaw, err = openRawSocket(d.hostNS); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.alloc, err = newAllocator(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.loadEndpoints(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.startGC()
+	return d, nil
+}
+
+func (d *driver) parseConfig(config map[string]interface{}) error {
+	if v, ok := config[VXLANPortKey]; ok && v != nil {
+		var port int
+		switch p := v.(type) {
+		case int:
+			port = p
+		case string:
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				return types.BadRequestErrorf("overlay driver option %s: %q is not a port number", VXLANPortKey, p)
+			}
+			port = n
+		default:
+			return types.BadRequestErrorf("overlay driver option %s: want an int or a string, got %T", VXLANPortKey, v)
+		}
+		if port < 1 || port > 65535 {
+			return types.BadRequestErrorf("overlay driver option %s: port %d is out of range [1, 65535]", VXLANPortKey, port)
+		}
+		d.vxlanPort = port
+	}
+	if v, ok := config[netlabel.ExecRoot].(string); ok && v != "" && v[0] == '/' {
+		d.execRoot = filepath.Join(v, networkType)
+	}
+	if v, ok := config[ExecRootKey]; ok && v != nil {
+		s, ok := v.(string)
+		if !ok || s == "" || s[0] != '/' {
+			return types.BadRequestErrorf("overlay driver option %s: want an absolute path, got %v", ExecRootKey, v)
+		}
+		d.execRoot = s
+	}
+	if v, ok := config[RestartGraceKey]; ok && v != nil {
+		var g time.Duration
+		switch x := v.(type) {
+		case time.Duration:
+			g = x
+		case string:
+			var err error
+			if g, err = time.ParseDuration(x); err != nil {
+				return types.BadRequestErrorf("overlay driver option %s: %q is not a duration", RestartGraceKey, x)
+			}
+		default:
+			return types.BadRequestErrorf("overlay driver option %s: want a duration, got %T", RestartGraceKey, v)
+		}
+		if g < 0 {
+			return types.BadRequestErrorf("overlay driver option %s: negative duration %s", RestartGraceKey, g)
+		}
+		d.restartGrace = g
+	}
+	if v, ok := config[netlabel.LocalKVClient]; ok && v != nil {
+		st, ok := v.(datastore.DataStore)
+		if !ok {
+			return types.BadRequestErrorf("overlay driver option %s: want a datastore.DataStore, got %T", netlabel.LocalKVClient, v)
+		}
+		d.store = st
+	}
+	return nil
+}
+
+// hostNamespace returns a handle of our own to the host namespace.
+func hostNamespace(config map[string]interface{}) (netns.NsHandle, error) {
+	v, ok := config[netlabel.HostNetNS]
+	if !ok || v == nil {
+		h, err := netns.Get()
+		if err != nil {
+			return netns.None(), types.InternalErrorf("overlay: get the current network namespace: %w", err)
+		}
+		return h, nil
+	}
+	h, ok := v.(netns.NsHandle)
+	if !ok {
+		return netns.None(), types.BadRequestErrorf("overlay driver option %s: want a netns.NsHandle, got %T", netlabel.HostNetNS, v)
+	}
+	if !h.IsOpen() {
+		return netns.None(), types.BadRequestErrorf("overlay driver option %s: namespace handle %d is not open", netlabel.HostNetNS, int(h))
+	}
+	fd, err := unix.FcntlInt(uintptr(h), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return netns.None(), types.InternalErrorf("overlay: duplicate the host namespace handle: %w", err)
+	}
+	return netns.NsHandle(fd), nil
+}
+
+// Close releases the driver's handles. Overlay namespaces stay in the
+// kernel (containers stay connected) for the next driver to re-adopt. The
+// driver must not be used afterwards.
+func (d *driver) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	nets := make([]*network, 0, len(d.networks))
+	for _, n := range d.networks {
+		nets = append(nets, n)
+	}
+	d.mu.Unlock()
+	if d.gcTimer != nil {
+		d.gcTimer.Stop()
+	}
+	for _, n := range nets {
+		n.mu.Lock()
+		if n.sweep != nil {
+			n.sweep.Stop()
+		}
+		if n.ons != nil {
+			n.ons.close()
+			n.ons = nil
+		}
+		n.deleted = true
+		n.mu.Unlock()
+	}
+	if d.hostRaw != nil {
+		d.hostRaw.close()
+	}
+	if d.hostNL != nil {
+		d.hostNL.Close()
+	}
+	if d.hostNS.IsOpen() {
+		d.hostNS.Close()
+	}
+	return nil
+}
+
+func (d *driver) Type() string { return networkType }
+
+// markDying records that the VXLAN IDs of a namespace just unpinned are
+// held by the kernel until it frees the namespace.
+func (d *driver) markDying(vnis []uint32) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	for id, t := range d.dying {
+		if now.Sub(t) > dyingWait {
+			delete(d.dying, id)
+		}
+	}
+	for _, v := range vnis {
+		d.dying[v] = now
+	}
+}
+
+// dyingSince returns when vni's namespace was released, if recently.
+func (d *driver) dyingSince(vni uint32) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.dying[vni]
+	return t, ok && time.Since(t) <= dyingWait
+}
+
+// network returns network nid or a NotFoundError.
+func (d *driver) network(nid string) (*network, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, types.ForbiddenErrorf("overlay driver is closed")
+	}
+	n, ok := d.networks[nid]
+	if !ok {
+		return nil, types.NotFoundErrorf("overlay network %s not found", nid)
+	}
+	return n, nil
+}
+
+func (d *driver) ProgramExternalConnectivity(nid, eid string, options map[string]interface{}) error {
+	return nil
+}
+
+func (d *driver) RevokeExternalConnectivity(nid, eid string) error { return nil }
+
+func logFor(nid string) *logrus.Entry {
+	return logrus.WithFields(logrus.Fields{"driver": networkType, "nid": shortID(nid)})
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
