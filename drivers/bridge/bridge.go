@@ -30,6 +30,7 @@ import (
 	"github.com/cnmkit/libnetwork/discoverapi"
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/nlraw"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
@@ -68,7 +69,7 @@ type driver struct {
 	config Configuration
 	hostNS netns.NsHandle // our own duplicate of the host namespace handle
 	nlh    *netlink.Handle
-	raw    *rawLink
+	raw    *nlraw.Socket // one-request link creation in the host namespace
 	store  datastore.DataStore
 	fw     *firewall // nil without EnableIPTables
 	ports  *portMapper
@@ -103,7 +104,7 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		return nil, err
 	}
 	d := &driver{config: cfg, networks: map[string]*bridgeNetwork{}}
-	if d.hostNS, err = hostNamespace(config); err != nil {
+	if d.hostNS, err = nlraw.HostNamespace(config, HostNetNSKey, "bridge"); err != nil {
 		return nil, err
 	}
 	if v, ok := config[netlabel.LocalKVClient]; ok && v != nil {
@@ -118,9 +119,9 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		d.Close()
 		return nil, types.InternalErrorf("bridge: netlink handle in the host namespace: %w", err)
 	}
-	if d.raw, err = newRawLink(d.hostNS); err != nil {
+	if d.raw, err = nlraw.Open(d.hostNS); err != nil {
 		d.Close()
-		return nil, err
+		return nil, types.InternalErrorf("bridge: host namespace: %w", err)
 	}
 	if cfg.EnableIPTables {
 		if d.fw, err = newFirewall(d.hostNS); err != nil {
@@ -138,30 +139,6 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-// hostNamespace returns a handle of our own to the host namespace.
-func hostNamespace(config map[string]interface{}) (netns.NsHandle, error) {
-	v, ok := config[HostNetNSKey]
-	if !ok || v == nil {
-		h, err := netns.Get()
-		if err != nil {
-			return netns.None(), types.InternalErrorf("bridge: get the current network namespace: %w", err)
-		}
-		return h, nil
-	}
-	h, ok := v.(netns.NsHandle)
-	if !ok {
-		return netns.None(), types.BadRequestErrorf("bridge driver option %s: want a netns.NsHandle, got %T", HostNetNSKey, v)
-	}
-	if !h.IsOpen() {
-		return netns.None(), types.BadRequestErrorf("bridge driver option %s: namespace handle %d is not open", HostNetNSKey, int(h))
-	}
-	fd, err := unix.FcntlInt(uintptr(h), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return netns.None(), types.InternalErrorf("bridge: duplicate the host namespace handle: %w", err)
-	}
-	return netns.NsHandle(fd), nil
 }
 
 // Close releases the driver's handles. Pending deletions of left veth host
@@ -183,7 +160,7 @@ func (d *driver) Close() error {
 		d.ports.close()
 	}
 	if d.raw != nil {
-		d.raw.close()
+		d.raw.Close()
 	}
 	if d.nlh != nil {
 		d.nlh.Close()

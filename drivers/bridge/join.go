@@ -5,6 +5,7 @@ import (
 
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/netutils"
+	"github.com/cnmkit/libnetwork/nlraw"
 	"github.com/cnmkit/libnetwork/types"
 	"golang.org/x/sys/unix"
 )
@@ -39,7 +40,7 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	}
 	undo := func() { d.deleteHostEnd(ep.hostName) }
 	if cfg.HairpinMode || (d.fw != nil && !d.config.EnableUserlandProxy) {
-		if err := d.raw.setHairpin(ep.hostName, true); err != nil {
+		if err := setHairpin(d.raw, ep.hostName, true); err != nil {
 			undo()
 			return types.InternalErrorf("bridge: hairpin mode on %s: %w", ep.hostName, err)
 		}
@@ -82,8 +83,8 @@ func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey string
 		if err != nil {
 			return "", err
 		}
-		err = d.raw.addVeth(vethSpec{hostName: ep.hostName, masterIndex: n.index(), mtu: n.config.Mtu,
-			peerName: tmp, peerMAC: ep.mac, peerNSFd: fd})
+		err = d.raw.AddVeth(nlraw.Veth{Name: ep.hostName, MasterIndex: n.index(), MTU: n.config.Mtu,
+			PeerName: tmp, PeerMAC: ep.mac, PeerNSFd: fd})
 		if err == nil {
 			return tmp, nil
 		}
@@ -130,7 +131,7 @@ func (d *driver) Leave(nid, eid string) error {
 // detach cuts the host end off and queues it for deletion. The caller
 // holds ep.mu.
 func (d *driver) detach(n *bridgeNetwork, ep *bridgeEndpoint) {
-	err := d.raw.disablePort(ep.hostName)
+	err := disablePort(d.raw, ep.hostName)
 	if err != nil {
 		if isGone(err) {
 			return

@@ -322,7 +322,7 @@ func BenchmarkVXLANCreate(b *testing.B) {
 				b.StartTimer()
 				start := time.Now()
 				if mode == "direct" {
-					err = h.d.hostRaw.addVxlan(vxlanSpec{name: "vxlan0", vni: vni, local: h.ip, port: DefaultVXLANPort, mtu: 1450, nsFd: int(oh)})
+					err = addVxlan(h.d.hostRaw, vxlanSpec{name: "vxlan0", vni: vni, local: h.ip, port: DefaultVXLANPort, mtu: 1450, nsFd: int(oh)})
 				} else {
 					la := netlink.NewLinkAttrs()
 					la.Name, la.MTU = fmt.Sprintf("vxm%d", i), 1450

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/netutils"
+	"github.com/cnmkit/libnetwork/nlraw"
 	"github.com/cnmkit/libnetwork/types"
 	"golang.org/x/sys/unix"
 )
@@ -79,15 +80,15 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	if err := n.fillJoinInfo(ep, jinfo, tmp, value); err != nil {
 		return fail(err)
 	}
-	spec := vethSpec{name: ep.hostName, masterIndex: o.devs[ep.seg].br, mtu: o.mtu,
-		peerName: tmp, peerMAC: ep.mac, peerNSFd: sbFd}
-	if err := o.raw.addVeth(spec); err != nil {
+	spec := nlraw.Veth{Name: ep.hostName, MasterIndex: o.devs[ep.seg].br, MTU: o.mtu,
+		PeerName: tmp, PeerMAC: ep.mac, PeerNSFd: sbFd}
+	if err := o.raw.AddVeth(spec); err != nil {
 		if !errors.Is(err, unix.EEXIST) {
 			return fail(types.InternalErrorf("overlay: endpoint %s: create veth pair in sandbox %q: %w", eid, sboxKey, err))
 		}
 		// A pair left by a join whose leave did not complete: replace it.
-		_ = o.raw.delLink(ep.hostName)
-		if err := o.raw.addVeth(spec); err != nil {
+		_ = o.raw.DelLink(ep.hostName)
+		if err := o.raw.AddVeth(spec); err != nil {
 			return fail(types.InternalErrorf("overlay: endpoint %s: create veth pair in sandbox %q: %w", eid, sboxKey, err))
 		}
 	}
@@ -158,7 +159,7 @@ func (d *driver) Leave(nid, eid string) error {
 	o := n.ons
 	n.mu.Unlock()
 
-	if err := o.raw.delLink(ep.hostName); err != nil && !isGone(err) {
+	if err := o.raw.DelLink(ep.hostName); err != nil && !isGone(err) {
 		logFor(nid).WithField("eid", shortID(eid)).WithError(err).Warn("overlay: delete veth pair")
 	}
 	n.mu.Lock()

@@ -54,6 +54,7 @@ import (
 	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/nlraw"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
@@ -97,7 +98,7 @@ const (
 type driver struct {
 	hostNS    netns.NsHandle // our own duplicate of the host namespace handle
 	hostNL    *netlink.Handle
-	hostRaw   *rawSocket // host-namespace socket for VXLAN creation
+	hostRaw   *nlraw.Socket // host-namespace socket for VXLAN creation
 	execRoot  string
 	vxlanPort int
 
@@ -141,7 +142,7 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		return nil, err
 	}
 	var err error
-	if d.hostNS, err = hostNamespace(config); err != nil {
+	if d.hostNS, err = nlraw.HostNamespace(config, netlabel.HostNetNS, "overlay"); err != nil {
 		return nil, err
 	}
 	if d.hostNL, err = netlink.NewHandleAt(d.hostNS, unix.NETLINK_ROUTE); err != nil {
@@ -222,30 +223,6 @@ func (d *driver) parseConfig(config map[string]interface{}) error {
 	return nil
 }
 
-// hostNamespace returns a handle of our own to the host namespace.
-func hostNamespace(config map[string]interface{}) (netns.NsHandle, error) {
-	v, ok := config[netlabel.HostNetNS]
-	if !ok || v == nil {
-		h, err := netns.Get()
-		if err != nil {
-			return netns.None(), types.InternalErrorf("overlay: get the current network namespace: %w", err)
-		}
-		return h, nil
-	}
-	h, ok := v.(netns.NsHandle)
-	if !ok {
-		return netns.None(), types.BadRequestErrorf("overlay driver option %s: want a netns.NsHandle, got %T", netlabel.HostNetNS, v)
-	}
-	if !h.IsOpen() {
-		return netns.None(), types.BadRequestErrorf("overlay driver option %s: namespace handle %d is not open", netlabel.HostNetNS, int(h))
-	}
-	fd, err := unix.FcntlInt(uintptr(h), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return netns.None(), types.InternalErrorf("overlay: duplicate the host namespace handle: %w", err)
-	}
-	return netns.NsHandle(fd), nil
-}
-
 // Close releases the driver's handles. Overlay namespaces stay in the
 // kernel (containers stay connected) for the next driver to re-adopt. The
 // driver must not be used afterwards.
@@ -277,7 +254,7 @@ func (d *driver) Close() error {
 		n.mu.Unlock()
 	}
 	if d.hostRaw != nil {
-		d.hostRaw.close()
+		d.hostRaw.Close()
 	}
 	if d.hostNL != nil {
 		d.hostNL.Close()

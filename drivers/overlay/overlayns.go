@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cnmkit/libnetwork/nlraw"
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
@@ -20,8 +21,8 @@ type overlayNS struct {
 	path string
 	nsh  netns.NsHandle
 	nlh  *netlink.Handle
-	raw  *rawSocket // for veth pairs, created from inside
-	mtu  int        // of the VXLAN devices, bridges and endpoints
+	raw  *nlraw.Socket // for veth pairs, created from inside
+	mtu  int           // of the VXLAN devices, bridges and endpoints
 	devs []segDevs
 	vnis []uint32 // VXLAN IDs whose devices exist
 }
@@ -154,7 +155,7 @@ func (n *network) addVxlan(o *overlayNS, i int, vni uint32, master int, local ne
 		masterIndex: master, nsFd: int(o.nsh)}
 	backoff := time.Millisecond
 	for {
-		err := d.hostRaw.addVxlan(spec)
+		err := addVxlan(d.hostRaw, spec)
 		if err == nil {
 			o.vnis = append(o.vnis, vni)
 			return nil
@@ -209,7 +210,7 @@ func (o *overlayNS) destroy() {
 // close releases the handles; the namespace stays pinned.
 func (o *overlayNS) close() {
 	if o.raw != nil {
-		o.raw.close()
+		o.raw.Close()
 		o.raw = nil
 	}
 	if o.nlh != nil {

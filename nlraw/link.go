@@ -1,0 +1,99 @@
+package nlraw
+
+import (
+	"errors"
+	"net"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+)
+
+// rtextFilterSkipStats is the kernel's RTEXT_FILTER_SKIP_STATS: a link
+// lookup without the link's statistics.
+const rtextFilterSkipStats = 1 << 3
+
+// NewLinkRequest starts an RTM_NEWLINK that creates link name, up, with mtu
+// and mac when set, and enslaved to masterIndex when positive (an index in
+// the namespace the link is created in). The caller adds the link info.
+func NewLinkRequest(name string, mtu, masterIndex int, mac net.HardwareAddr) *nl.NetlinkRequest {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Flags = unix.IFF_UP
+	msg.Change = unix.IFF_UP
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	if mtu > 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(mtu))))
+	}
+	if len(mac) > 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_ADDRESS, []byte(mac)))
+	}
+	if masterIndex > 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(uint32(masterIndex))))
+	}
+	return req
+}
+
+// Veth is a veth pair to create: the first end in the socket's namespace,
+// up and enslaved to MasterIndex when positive, the peer born inside the
+// namespace of PeerNSFd with its final name and MAC.
+type Veth struct {
+	Name        string
+	MasterIndex int
+	MTU         int // both ends; 0 keeps the kernel's default
+	PeerName    string
+	PeerMAC     net.HardwareAddr // nil: a random one
+	PeerNSFd    int
+}
+
+// AddVeth creates the pair with one request. An existing name is an EEXIST
+// error (unwrapped).
+func (s *Socket) AddVeth(v Veth) error {
+	req := NewLinkRequest(v.Name, v.MTU, v.MasterIndex, nil)
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
+	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	peer := data.AddRtAttr(nl.VETH_INFO_PEER, nil)
+	nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
+	peer.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.PeerName))
+	if v.MTU > 0 {
+		peer.AddRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.MTU)))
+	}
+	if len(v.PeerMAC) > 0 {
+		peer.AddRtAttr(unix.IFLA_ADDRESS, []byte(v.PeerMAC))
+	}
+	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.PeerNSFd)))
+	req.AddData(info)
+	return s.Exec(req)
+}
+
+// DelLink deletes link name.
+func (s *Socket) DelLink(name string) error {
+	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, unix.NLM_F_ACK)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	return s.Exec(req)
+}
+
+// LinkIndex returns the index of link name.
+func (s *Socket) LinkIndex(name string) (int, error) {
+	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_ACK)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_EXT_MASK, nl.Uint32Attr(rtextFilterSkipStats)))
+	msgs, err := s.Query(req, unix.RTM_NEWLINK)
+	if err != nil {
+		return 0, err
+	}
+	if len(msgs) == 0 || len(msgs[0]) < unix.SizeofIfInfomsg {
+		return 0, unix.ENODEV
+	}
+	return int(nl.DeserializeIfInfomsg(msgs[0]).Index), nil
+}
+
+// IsGone reports a netlink error for a link or object that does not exist.
+func IsGone(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT) || errors.As(err, &nf)
+}
