@@ -5,6 +5,8 @@
 // prefix):
 //
 //	GET    /v1/info                                  Info
+//	GET    /v1/cluster                               Cluster (503 without a cluster)
+//	GET    /v1/cluster/diagnostics                   Diagnostics (?nid=&table=&all=1; 503 without a cluster)
 //	GET    /v1/networks                              []Network
 //	POST   /v1/networks                              NetworkCreate -> 201 Network
 //	GET    /v1/networks/{network}                    Network
@@ -20,6 +22,12 @@
 //	DELETE /v1/sandboxes/{sandbox}                   204 (its endpoints are deleted too)
 //	POST   /v1/sandboxes/{sandbox}/attach            AttachRequest -> Sandbox
 //	POST   /v1/sandboxes/{sandbox}/detach            AttachRequest -> Sandbox
+//
+// A network created with an explicit "id" has that ID: the way to create
+// one multi-host (overlay) network on every host of a cluster is to create
+// it with the same ID, subnets and options on each, the VXLAN IDs given
+// in the option com.docker.network.driver.overlay.vxlanid_list (one per
+// subnet, 1-16777215).
 //
 // Errors are an ErrorResponse with the status of the error's class: 400 bad
 // request (Field names the bad field), 403 forbidden, 404 not found, 409

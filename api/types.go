@@ -22,8 +22,11 @@ type IPAMConfig struct {
 	IPRange string `json:"ip_range,omitempty"`
 }
 
-// NetworkCreate is the body of POST /v1/networks.
+// NetworkCreate is the body of POST /v1/networks. ID, when set, is the
+// network's ID (else one is generated): an orchestrator creates a
+// multi-host network with the same ID and options on every host.
 type NetworkCreate struct {
+	ID         string            `json:"id,omitempty"`
 	Name       string            `json:"name"`
 	Driver     string            `json:"driver"`
 	IPAMDriver string            `json:"ipam_driver,omitempty"`

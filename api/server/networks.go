@@ -2,11 +2,14 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"sort"
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/types"
 )
 
@@ -22,6 +25,14 @@ func (s *Server) createNetwork(r *http.Request) (int, interface{}, error) {
 	if _, err := s.c.NetworkByName(req.Name); err == nil {
 		return 0, nil, &conflictField{badField("name", "a network named %q already exists", req.Name)}
 	}
+	if req.ID != "" {
+		if n, err := s.c.NetworkByID(req.ID); err == nil {
+			return 0, nil, &conflictField{badField("id", "network %s already has the ID %q", n.Name(), req.ID)}
+		}
+	}
+	if err := s.checkOverlaps(&req); err != nil {
+		return 0, nil, err
+	}
 	opts := []libnetwork.NetworkOption{
 		libnetwork.NetworkOptionIpam(req.IPAMDriver, "", v4, v6, nil),
 		libnetwork.NetworkOptionEnableIPv6(req.IPv6),
@@ -31,7 +42,7 @@ func (s *Server) createNetwork(r *http.Request) (int, interface{}, error) {
 	if req.Internal {
 		opts = append(opts, libnetwork.NetworkOptionInternalNetwork())
 	}
-	n, err := s.c.NewNetwork(req.Driver, req.Name, "", opts...)
+	n, err := s.c.NewNetwork(req.Driver, req.Name, req.ID, opts...)
 	var nte libnetwork.NetworkTypeError
 	if errors.As(err, &nte) {
 		return 0, nil, badField("driver", "unknown driver %q", req.Driver)
@@ -69,6 +80,45 @@ func (s *Server) deleteNetwork(r *http.Request) (int, interface{}, error) {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
+}
+
+// checkOverlaps refuses a subnet that overlaps one of another network of
+// the same driver and IPAM driver (they share an address space), naming
+// both subnets and the other network.
+func (s *Server) checkOverlaps(req *api.NetworkCreate) error {
+	for i, c := range req.IPAM {
+		_, sub, err := net.ParseCIDR(c.Subnet)
+		if err != nil {
+			continue
+		}
+		for _, n := range s.c.Networks() {
+			ipamDrv, _, _, _ := n.Info().IpamConfig()
+			if n.Type() != req.Driver || !sameIPAM(ipamDrv, req.IPAMDriver) {
+				continue
+			}
+			v4, v6 := n.Info().IpamInfo()
+			for _, infos := range [][]*libnetwork.IpamInfo{v4, v6} {
+				for _, o := range infos {
+					if other := o.Pool; other != nil && (other.Contains(sub.IP) || sub.Contains(other.IP)) {
+						return &conflictField{badField(fmt.Sprintf("ipam[%d].subnet", i), "%s overlaps subnet %s of %s network %s", sub, other, n.Type(), n.Name())}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// sameIPAM reports whether two IPAM driver names are the same driver (""
+// is the default).
+func sameIPAM(a, b string) bool {
+	if a == "" {
+		a = ipamapi.DefaultIPAM
+	}
+	if b == "" {
+		b = ipamapi.DefaultIPAM
+	}
+	return a == b
 }
 
 // networkView is the API's form of n.

@@ -52,6 +52,8 @@ func New(c libnetwork.NetworkController, st *State) *Server {
 	for _, r := range routes {
 		s.mux.Handle(r.pattern, serve(r.h))
 	}
+	s.mux.Handle("GET /v1/cluster", serve(s.cluster))
+	s.mux.HandleFunc("GET /v1/cluster/diagnostics", s.clusterDiagnostics)
 	s.mux.Handle("/", serve(func(r *http.Request) (int, interface{}, error) {
 		return 0, nil, types.NotFoundErrorf("no route %s %s (the API is under /%s/)", r.Method, r.URL.Path, api.Version)
 	}))

@@ -30,6 +30,21 @@ func checkName(field, v string) error {
 	return nil
 }
 
+// maxID bounds an explicit object ID (generated IDs are 64 hex digits).
+const maxID = 64
+
+// checkID checks an explicit object ID: letters, digits, '_', '.' and
+// '-', starting with a letter or digit.
+func checkID(field, v string) error {
+	switch {
+	case len(v) > maxID:
+		return badField(field, "%q is longer than %d characters", v, maxID)
+	case !nameRe.MatchString(v):
+		return badField(field, "invalid ID %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", v)
+	}
+	return nil
+}
+
 // checkHostname checks one DNS label (a host name).
 func checkHostname(field, v string) error {
 	if len(v) > 63 || !labelRe.MatchString(v) {
@@ -134,6 +149,11 @@ func ipamConfigs(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 func validateNetworkCreate(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 	if err := checkName("name", req.Name); err != nil {
 		return nil, nil, err
+	}
+	if req.ID != "" {
+		if err := checkID("id", req.ID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := checkName("driver", req.Driver); err != nil {
 		return nil, nil, err

@@ -33,6 +33,11 @@ Create a network.
 
 Options:
   -d, --driver NAME      network driver (default bridge)
+      --id ID            the network's ID (default: generated); create a
+                         multi-host network with the same ID and options on
+                         every host, e.g.
+                         -d overlay --id ov1 --subnet 10.10.0.0/24
+                         -o com.docker.network.driver.overlay.vxlanid_list=4097
       --subnet CIDR      subnet of the network (repeatable; one per pool)
       --gateway IP       gateway of the subnet that contains it (repeatable)
       --ip-range CIDR    allocate endpoint addresses from this part of the
@@ -55,6 +60,7 @@ func networkCreate(e *env, args []string) int {
 	var format formatFlag
 	fs.StringVar(&req.Driver, "d", "bridge", "")
 	fs.StringVar(&req.Driver, "driver", "bridge", "")
+	fs.StringVar(&req.ID, "id", "", "")
 	fs.Var(&subnets, "subnet", "")
 	fs.Var(&gateways, "gateway", "")
 	fs.Var(&ranges, "ip-range", "")

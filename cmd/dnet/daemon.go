@@ -33,7 +33,9 @@ Options:
       --config FILE          JSON config file (keys: data_dir, exec_root, socket,
                              tcp, default_bridge, log_level, resolv_conf,
                              bridge: {iptables, ip_forward, userland_proxy,
-                             userland_proxy_path}); flags override it
+                             userland_proxy_path}, cluster: {node_name,
+                             bind_addr, advertise_addr, gossip_port, join,
+                             gossip_keys}); flags override it
       --data-dir DIR         persistent state (default /var/lib/cnmkit)
       --exec-root DIR        run-time state: namespaces, socket (default /run/cnmkit)
       --socket PATH          API unix socket (default EXEC_ROOT/dnet.sock)
@@ -48,6 +50,16 @@ Options:
       --userland-proxy       bridge: serve published ports with a proxy process
       --userland-proxy-path PATH
                              bridge: the proxy binary
+
+Cluster (multi-host networks; any of these runs the gossip agent):
+      --node-name NAME       this host's unique name (default: the host name)
+      --bind-addr IP         gossip listen address (default: all)
+      --advertise-addr IP    address announced to the other hosts and used as
+                             the VXLAN tunnel endpoint (default: the bind address)
+      --gossip-port PORT     gossip TCP and UDP port (default 7947)
+      --join HOST[:PORT]     a peer to join (repeatable); retried while alone
+      --gossip-key KEY       gossip encryption key, hex or base64 of 16, 24 or
+                             32 bytes (repeatable; the first one encrypts)
 `
 
 func cmdDaemon(e *env, args []string) int {
@@ -176,6 +188,7 @@ func controllerOptions(cfg daemonConfig, st *server.State) []config.Option {
 			bridge.ExecRootKey: cfg.ExecRoot,
 		}),
 	}
+	opts = append(opts, clusterOptions(cfg)...)
 	if cfg.ResolvConf != "" {
 		opts = append(opts, config.OptionHostResolvConf(cfg.ResolvConf))
 	}

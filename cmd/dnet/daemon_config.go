@@ -17,14 +17,15 @@ import (
 // daemonConfig is the daemon's configuration: defaults, then the config
 // file, then the flags given.
 type daemonConfig struct {
-	DataDir       string       `json:"data_dir"`
-	ExecRoot      string       `json:"exec_root"`
-	Socket        string       `json:"socket"`
-	TCP           string       `json:"tcp"`
-	DefaultBridge bool         `json:"default_bridge"`
-	LogLevel      string       `json:"log_level"`
-	ResolvConf    string       `json:"resolv_conf"`
-	Bridge        bridgeConfig `json:"bridge"`
+	DataDir       string        `json:"data_dir"`
+	ExecRoot      string        `json:"exec_root"`
+	Socket        string        `json:"socket"`
+	TCP           string        `json:"tcp"`
+	DefaultBridge bool          `json:"default_bridge"`
+	LogLevel      string        `json:"log_level"`
+	ResolvConf    string        `json:"resolv_conf"`
+	Bridge        bridgeConfig  `json:"bridge"`
+	Cluster       clusterConfig `json:"cluster"`
 }
 
 // bridgeConfig configures the bridge driver.
@@ -94,6 +95,7 @@ type daemonFlags struct {
 	configFile string
 	cfg        daemonConfig
 	defBridge  onOff
+	cluster    clusterFlags
 }
 
 func (f *daemonFlags) register(fs *flag.FlagSet) {
@@ -109,6 +111,7 @@ func (f *daemonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.cfg.Bridge.IPForward, "ip-forward", true, "")
 	fs.BoolVar(&f.cfg.Bridge.UserlandProxy, "userland-proxy", false, "")
 	fs.StringVar(&f.cfg.Bridge.UserlandProxyPath, "userland-proxy-path", "", "")
+	f.cluster.register(fs)
 }
 
 func (f *daemonFlags) apply(fs *flag.FlagSet, cfg *daemonConfig) {
@@ -136,6 +139,8 @@ func (f *daemonFlags) apply(fs *flag.FlagSet, cfg *daemonConfig) {
 			cfg.Bridge.UserlandProxy = f.cfg.Bridge.UserlandProxy
 		case "userland-proxy-path":
 			cfg.Bridge.UserlandProxyPath = f.cfg.Bridge.UserlandProxyPath
+		default:
+			f.cluster.apply(fl.Name, &cfg.Cluster)
 		}
 	})
 }
@@ -167,7 +172,7 @@ func (cfg *daemonConfig) finish() error {
 			return err
 		}
 	}
-	return nil
+	return cfg.Cluster.check()
 }
 
 // checkLoopback refuses a TCP listen address that is not on loopback:

@@ -11,6 +11,7 @@
 //	dnet endpoint create|ls|inspect|rm  manage endpoints
 //	dnet sandbox create|ls|inspect|rm   manage sandboxes
 //	dnet sandbox attach|detach          plug an endpoint into a sandbox
+//	dnet cluster info|diag              show the gossip cluster
 //	dnet demo                           run the demo (root; isolated)
 //
 // Exit codes: 0 success, 1 an error from the daemon (or no daemon), 2 a
@@ -45,6 +46,7 @@ Commands:
   network    create, list, inspect and remove networks
   endpoint   create, list, inspect and remove endpoints
   sandbox    create, list, inspect and remove sandboxes; attach and detach endpoints
+  cluster    show the cluster's peers and gossip state
   demo       show the SDK at work in a throwaway network namespace (root)
 
 Global options:
@@ -90,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return e.group("endpoint", endpointUsage, endpointCommands, cargs)
 	case "sandbox", "sandboxes", "sb":
 		return e.group("sandbox", sandboxUsage, sandboxCommands, cargs)
+	case "cluster":
+		return e.group("cluster", clusterUsage, clusterCommands, cargs)
 	case "demo":
 		return cmdDemo(e, cargs)
 	case "help":

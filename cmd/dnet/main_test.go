@@ -139,7 +139,7 @@ func TestDaemonConfigPrecedence(t *testing.T) {
 	}
 	want := daemonConfig{DataDir: "/from/file", ExecRoot: "/run/flag", Socket: "/run/flag/dnet.sock", TCP: "127.0.0.1:2385",
 		DefaultBridge: true, LogLevel: "debug", Bridge: bridgeConfig{IPTables: false, IPForward: true}}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("config %+v\nwant   %+v", cfg, want)
 	}
 	if err := os.WriteFile(file, []byte(`{"data_dir":"/x","typo":1}`), 0o644); err != nil {
