@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/cnmkit/libnetwork/internal/atomicfile"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,7 +30,7 @@ func hostsPath(t *testing.T) string {
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	return string(b)
 }
 
@@ -36,12 +38,12 @@ func readFile(t *testing.T, path string) string {
 func assertOnlyFile(t *testing.T, path string) {
 	t.Helper()
 	ents, err := os.ReadDir(filepath.Dir(path))
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	var names []string
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	checkEqual(t, []string{filepath.Base(path)}, names)
+	assert.Equal(t, []string{filepath.Base(path)}, names)
 }
 
 func TestBuild(t *testing.T) {
@@ -64,11 +66,11 @@ func TestBuild(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := hostsPath(t)
-			mustNoErr(t, Build(p, tc.ip, tc.host, tc.domain, tc.extra))
-			checkEqual(t, tc.want, readFile(t, p))
+			require.NoError(t, Build(p, tc.ip, tc.host, tc.domain, tc.extra))
+			assert.Equal(t, tc.want, readFile(t, p))
 			fi, err := os.Stat(p)
-			mustNoErr(t, err)
-			checkEqual(t, os.FileMode(0o644), fi.Mode().Perm())
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
 			assertOnlyFile(t, p)
 		})
 	}
@@ -96,12 +98,12 @@ func TestBuildBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := hostsPath(t)
-			mustNoErr(t, os.WriteFile(p, []byte("old\n"), 0o644))
+			require.NoError(t, os.WriteFile(p, []byte("old\n"), 0o644))
 			err := Build(p, tc.ip, tc.host, tc.domain, tc.extra)
-			mustErr(t, err)
-			checkTrue(t, types.IsBadRequest(err), "%T %v", err, err)
-			checkContains(t, err.Error(), fmt.Sprintf("%q", tc.bad))
-			checkEqual(t, "old\n", readFile(t, p))
+			require.Error(t, err)
+			assert.True(t, types.IsBadRequest(err), "%T %v", err, err)
+			assert.Contains(t, err.Error(), fmt.Sprintf("%q", tc.bad))
+			assert.Equal(t, "old\n", readFile(t, p))
 			assertOnlyFile(t, p)
 		})
 	}
@@ -150,8 +152,8 @@ func TestEditSequence(t *testing.T) {
 				"10.0.0.3 db # keep me\n10.0.0.3 db db.corp\n10.0.0.9\tq\n"},
 	}
 	for _, s := range steps {
-		mustNoErr(t, s.do(), s.name)
-		checkEqual(t, s.want, readFile(t, p), s.name)
+		require.NoError(t, s.do(), s.name)
+		assert.Equal(t, s.want, readFile(t, p), s.name)
 	}
 	assertOnlyFile(t, p)
 }
@@ -164,23 +166,23 @@ func TestUpdateTouchesOnlyOwnLine(t *testing.T) {
 		"10.0.0.2\twebby\n" + // other name
 		"10.0.0.2\tweb # pinned by user\n" + // comment: user line
 		"10.0.0.2\tweb.corp\n" // fqdn only: not a Build shape
-	mustNoErr(t, os.WriteFile(p, []byte(content), 0o644))
-	mustNoErr(t, Update(p, "10.0.0.5", "web"))
-	checkEqual(t, "10.0.0.5\tweb\n10.0.0.5\tweb.corp web\n10.0.0.2\tweb alias\n10.0.0.2\twebby\n"+
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	require.NoError(t, Update(p, "10.0.0.5", "web"))
+	assert.Equal(t, "10.0.0.5\tweb\n10.0.0.5\tweb.corp web\n10.0.0.2\tweb alias\n10.0.0.2\twebby\n"+
 		"10.0.0.2\tweb # pinned by user\n10.0.0.2\tweb.corp\n", readFile(t, p))
 
 	// No matching line: the file is not rewritten.
 	before, err := os.Stat(p)
-	mustNoErr(t, err)
-	mustNoErr(t, Update(p, "10.0.0.6", "nobody"))
+	require.NoError(t, err)
+	require.NoError(t, Update(p, "10.0.0.6", "nobody"))
 	after, err := os.Stat(p)
-	mustNoErr(t, err)
-	checkTrue(t, os.SameFile(before, after), "file was rewritten")
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(before, after), "file was rewritten")
 }
 
 func TestEditBadInputLeavesFile(t *testing.T) {
 	p := hostsPath(t)
-	mustNoErr(t, Build(p, "10.0.0.2", "web", "", nil))
+	require.NoError(t, Build(p, "10.0.0.2", "web", "", nil))
 	good := Record{Hosts: "db", IP: "10.0.0.3"}
 	tests := []struct {
 		name string
@@ -197,10 +199,10 @@ func TestEditBadInputLeavesFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.do()
-			mustErr(t, err)
-			checkTrue(t, types.IsBadRequest(err), "%T %v", err, err)
-			checkContains(t, err.Error(), fmt.Sprintf("%q", tc.bad))
-			checkEqual(t, defaults+"10.0.0.2\tweb\n", readFile(t, p))
+			require.Error(t, err)
+			assert.True(t, types.IsBadRequest(err), "%T %v", err, err)
+			assert.Contains(t, err.Error(), fmt.Sprintf("%q", tc.bad))
+			assert.Equal(t, defaults+"10.0.0.2\tweb\n", readFile(t, p))
 			assertOnlyFile(t, p)
 		})
 	}
@@ -217,29 +219,29 @@ func TestEditMissingFile(t *testing.T) {
 		},
 	} {
 		err := do()
-		checkTrue(t, types.IsNotFound(err), "%s: %v", name, err)
+		assert.True(t, types.IsNotFound(err), "%s: %v", name, err)
 		_, statErr := os.Stat(p)
-		checkTrue(t, errors.Is(statErr, os.ErrNotExist), name)
+		assert.True(t, errors.Is(statErr, os.ErrNotExist), name)
 	}
 }
 
 func TestModeKept(t *testing.T) {
 	p := hostsPath(t)
-	mustNoErr(t, Build(p, "10.0.0.2", "web", "", nil))
-	mustNoErr(t, os.Chmod(p, 0o600))
-	mustNoErr(t, Add(p, []Record{{Hosts: "db", IP: "10.0.0.3"}}))
+	require.NoError(t, Build(p, "10.0.0.2", "web", "", nil))
+	require.NoError(t, os.Chmod(p, 0o600))
+	require.NoError(t, Add(p, []Record{{Hosts: "db", IP: "10.0.0.3"}}))
 	fi, err := os.Stat(p)
-	mustNoErr(t, err)
-	checkEqual(t, os.FileMode(0o600), fi.Mode().Perm())
-	mustNoErr(t, Build(p, "10.0.0.2", "web", "", nil))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	require.NoError(t, Build(p, "10.0.0.2", "web", "", nil))
 	fi, err = os.Stat(p)
-	mustNoErr(t, err)
-	checkEqual(t, os.FileMode(0o600), fi.Mode().Perm())
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 }
 
 func TestFailedWriteKeepsOldFile(t *testing.T) {
 	p := hostsPath(t)
-	mustNoErr(t, Build(p, "10.0.0.2", "web", "", nil))
+	require.NoError(t, Build(p, "10.0.0.2", "web", "", nil))
 	want := readFile(t, p)
 
 	var sawTmp string
@@ -247,9 +249,9 @@ func TestFailedWriteKeepsOldFile(t *testing.T) {
 		sawTmp = tmp
 		// The temporary file is complete and lives next to the target.
 		b, err := os.ReadFile(tmp)
-		mustNoErr(t, err)
-		checkContains(t, string(b), "10.0.0.3\tdb")
-		checkEqual(t, filepath.Dir(p), filepath.Dir(tmp))
+		require.NoError(t, err)
+		assert.Contains(t, string(b), "10.0.0.3\tdb")
+		assert.Equal(t, filepath.Dir(p), filepath.Dir(tmp))
 		return errors.New("disk on fire")
 	}
 	t.Cleanup(func() { atomicfile.TestHookBeforeRename = nil })
@@ -260,11 +262,11 @@ func TestFailedWriteKeepsOldFile(t *testing.T) {
 	} {
 		sawTmp = ""
 		err := do()
-		mustErr(t, err, name)
-		checkTrue(t, types.IsInternal(err), "%s: %v", name, err)
-		checkContains(t, err.Error(), "disk on fire")
-		checkTrue(t, sawTmp != "", name)
-		checkEqual(t, want, readFile(t, p), name)
+		require.Error(t, err, name)
+		assert.True(t, types.IsInternal(err), "%s: %v", name, err)
+		assert.Contains(t, err.Error(), "disk on fire")
+		assert.True(t, sawTmp != "", name)
+		assert.Equal(t, want, readFile(t, p), name)
 		assertOnlyFile(t, p)
 	}
 }
@@ -272,15 +274,15 @@ func TestFailedWriteKeepsOldFile(t *testing.T) {
 func TestWriteIntoMissingDir(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "nodir", "hosts")
 	err := Build(p, "", "", "", nil)
-	checkTrue(t, types.IsNotFound(err), "%v", err)
+	assert.True(t, types.IsNotFound(err), "%v", err)
 }
 
 // TestConcurrentEdits runs Add and Delete from many goroutines on one file
 // and checks that no update is lost.
 func TestConcurrentEdits(t *testing.T) {
 	p := hostsPath(t)
-	mustNoErr(t, Build(p, "10.0.0.2", "web", "", nil))
-	mustNoErr(t, os.WriteFile(p, []byte(readFile(t, p)+"# user line\n"), 0o644))
+	require.NoError(t, Build(p, "10.0.0.2", "web", "", nil))
+	require.NoError(t, os.WriteFile(p, []byte(readFile(t, p)+"# user line\n"), 0o644))
 
 	const n = 40
 	rec := func(i int) Record { return Record{Hosts: fmt.Sprintf("peer%d", i), IP: fmt.Sprintf("10.1.0.%d", i+1)} }
@@ -302,11 +304,11 @@ func TestConcurrentEdits(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		mustNoErr(t, err)
+		require.NoError(t, err)
 	}
 
 	lines, err := Parse(strings.NewReader(readFile(t, p)))
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	got := map[string]bool{}
 	for _, l := range lines {
 		if l.Record != nil && strings.HasPrefix(l.Record.Hosts, "peer") {
@@ -317,10 +319,10 @@ func TestConcurrentEdits(t *testing.T) {
 	for i := 0; i < n; i += 2 {
 		want[rec(i).Hosts] = true
 	}
-	checkEqual(t, want, got)
-	checkTrue(t, strings.HasPrefix(readFile(t, p), defaults+"10.0.0.2\tweb\n# user line\n"))
+	assert.Equal(t, want, got)
+	assert.True(t, strings.HasPrefix(readFile(t, p), defaults+"10.0.0.2\tweb\n# user line\n"))
 	assertOnlyFile(t, p)
-	checkEqual(t, 0, atomicfile.Locks(), "lock entries left behind")
+	assert.Equal(t, 0, atomicfile.Locks(), "lock entries left behind")
 }
 
 func TestParseRecord(t *testing.T) {
@@ -344,14 +346,14 @@ func TestParseRecord(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := ParseRecord(tc.in)
 			if tc.wantErr != "" {
-				mustErr(t, err)
-				checkTrue(t, types.IsBadRequest(err))
-				checkContains(t, err.Error(), tc.wantErr)
-				checkContains(t, err.Error(), fmt.Sprintf("%q", tc.in))
+				require.Error(t, err)
+				assert.True(t, types.IsBadRequest(err))
+				assert.Contains(t, err.Error(), tc.wantErr)
+				assert.Contains(t, err.Error(), fmt.Sprintf("%q", tc.in))
 				return
 			}
-			mustNoErr(t, err)
-			checkEqual(t, tc.want, got)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }
@@ -378,9 +380,9 @@ func TestValidateRecord(t *testing.T) {
 	for _, tc := range tests {
 		err := ValidateRecord(tc.r)
 		if tc.ok {
-			checkNoErr(t, err, "%+v", tc.r)
+			assert.NoError(t, err, "%+v", tc.r)
 		} else {
-			checkTrue(t, types.IsBadRequest(err), "%+v: %v", tc.r, err)
+			assert.True(t, types.IsBadRequest(err), "%+v: %v", tc.r, err)
 		}
 	}
 }
@@ -389,7 +391,7 @@ func TestParse(t *testing.T) {
 	in := "# header\n127.0.0.1\tlocalhost\n\n  10.0.0.3   db  db.corp  # the db\nbogus line\n10.0.0.300 x\n::1\n" +
 		"fd00::1 v6\r\n"
 	lines, err := Parse(strings.NewReader(in))
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	want := []Line{
 		{Raw: "# header", Comment: " header"},
 		{Raw: "127.0.0.1\tlocalhost", Record: &Record{Hosts: "localhost", IP: "127.0.0.1"}},
@@ -400,14 +402,14 @@ func TestParse(t *testing.T) {
 		{Raw: "::1"},
 		{Raw: "fd00::1 v6\r", Record: &Record{Hosts: "v6", IP: "fd00::1"}},
 	}
-	checkEqual(t, want, lines)
+	assert.Equal(t, want, lines)
 
 	var sb strings.Builder
-	mustNoErr(t, WriteLines(&sb, lines))
-	checkEqual(t, "# header\n127.0.0.1\tlocalhost\n\n10.0.0.3\tdb db.corp # the db\nbogus line\n10.0.0.300 x\n::1\n"+
+	require.NoError(t, WriteLines(&sb, lines))
+	assert.Equal(t, "# header\n127.0.0.1\tlocalhost\n\n10.0.0.3\tdb db.corp # the db\nbogus line\n10.0.0.300 x\n::1\n"+
 		"fd00::1\tv6\n", sb.String())
 
 	empty, err := Parse(strings.NewReader(""))
-	mustNoErr(t, err)
-	checkEqual(t, 0, len(empty))
+	require.NoError(t, err)
+	assert.Equal(t, 0, len(empty))
 }

@@ -2,6 +2,8 @@ package resolvconf
 
 import (
 	"fmt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"strings"
 	"testing"
 
@@ -35,7 +37,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			checkEqual(t, tc.want, Parse([]byte(tc.in)))
+			assert.Equal(t, tc.want, Parse([]byte(tc.in)))
 		})
 	}
 }
@@ -47,21 +49,21 @@ func TestBytes(t *testing.T) {
 		Options:     []string{"ndots:2", "rotate"},
 		Other:       []string{"# header", "sortlist 10.0.0.0/8"},
 	}
-	checkEqual(t, "# header\nsortlist 10.0.0.0/8\nsearch a.example b.example\nnameserver 10.0.0.1\nnameserver fd00::1\n"+
+	assert.Equal(t, "# header\nsortlist 10.0.0.0/8\nsearch a.example b.example\nnameserver 10.0.0.1\nnameserver fd00::1\n"+
 		"options ndots:2 rotate\n", string(c.Bytes()))
-	checkEqual(t, "", string((&Conf{}).Bytes()))
+	assert.Equal(t, "", string((&Conf{}).Bytes()))
 }
 
 func TestGetters(t *testing.T) {
 	in := []byte("nameserver 10.0.0.1\nnameserver fd00::1\nnameserver ::ffff:10.0.0.2\nnameserver fe80::1%eth0\n" +
 		"search s.example\noptions ndots:3\n")
-	checkEqual(t, []string{"10.0.0.1", "fd00::1", "::ffff:10.0.0.2", "fe80::1%eth0"}, GetNameservers(in, IP))
-	checkEqual(t, []string{"10.0.0.1", "::ffff:10.0.0.2"}, GetNameservers(in, IPv4))
-	checkEqual(t, []string{"fd00::1", "fe80::1%eth0"}, GetNameservers(in, IPv6))
-	checkEqual(t, []string{"10.0.0.1/32", "fd00::1/128", "::ffff:10.0.0.2/128", "fe80::1/128"}, GetNameserversAsCIDR(in))
-	checkEqual(t, []string{"s.example"}, GetSearchDomains(in))
-	checkEqual(t, []string{"ndots:3"}, GetOptions(in))
-	checkEqual(t, []string(nil), GetNameservers([]byte("# nothing\n"), IP))
+	assert.Equal(t, []string{"10.0.0.1", "fd00::1", "::ffff:10.0.0.2", "fe80::1%eth0"}, GetNameservers(in, IP))
+	assert.Equal(t, []string{"10.0.0.1", "::ffff:10.0.0.2"}, GetNameservers(in, IPv4))
+	assert.Equal(t, []string{"fd00::1", "fe80::1%eth0"}, GetNameservers(in, IPv6))
+	assert.Equal(t, []string{"10.0.0.1/32", "fd00::1/128", "::ffff:10.0.0.2/128", "fe80::1/128"}, GetNameserversAsCIDR(in))
+	assert.Equal(t, []string{"s.example"}, GetSearchDomains(in))
+	assert.Equal(t, []string{"ndots:3"}, GetOptions(in))
+	assert.Equal(t, []string(nil), GetNameservers([]byte("# nothing\n"), IP))
 }
 
 func TestOverride(t *testing.T) {
@@ -83,12 +85,12 @@ func TestOverride(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := base.Override(tc.dns, tc.search, tc.options)
-			mustNoErr(t, err)
-			checkEqual(t, tc.want, string(got.Bytes()))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, string(got.Bytes()))
 		})
 	}
 	// The original is never changed.
-	checkEqual(t, "# host\nsearch host.example\nnameserver 10.0.0.1\noptions ndots:1\n", string(base.Bytes()))
+	assert.Equal(t, "# host\nsearch host.example\nnameserver 10.0.0.1\noptions ndots:1\n", string(base.Bytes()))
 
 	bad := []struct {
 		dns, search, options []string
@@ -100,21 +102,21 @@ func TestOverride(t *testing.T) {
 	}
 	for _, b := range bad {
 		_, err := base.Override(b.dns, b.search, b.options)
-		mustErr(t, err)
-		checkTrue(t, types.IsBadRequest(err), "%v", err)
-		checkContains(t, err.Error(), fmt.Sprintf("%q", b.value))
+		require.Error(t, err)
+		assert.True(t, types.IsBadRequest(err), "%v", err)
+		assert.Contains(t, err.Error(), fmt.Sprintf("%q", b.value))
 	}
 }
 
 func TestValidateNameservers(t *testing.T) {
 	for _, s := range []string{"10.0.0.1", "fd00::1", "fe80::1%eth0", "::ffff:10.0.0.1", "0.0.0.0"} {
-		checkNoErr(t, ValidateNameservers([]string{s}), s)
+		assert.NoError(t, ValidateNameservers([]string{s}), s)
 	}
 	for _, s := range []string{"", "10.0.0", "10.0.0.1:53", "[fd00::1]", "dns.example", " 10.0.0.1", "10.0.0.1/32", "010.0.0.1"} {
 		err := ValidateNameservers([]string{"10.0.0.9", s})
-		checkTrue(t, types.IsBadRequest(err), "%q: %v", s, err)
+		assert.True(t, types.IsBadRequest(err), "%q: %v", s, err)
 		if err != nil {
-			checkContains(t, err.Error(), fmt.Sprintf("%q", s))
+			assert.Contains(t, err.Error(), fmt.Sprintf("%q", s))
 		}
 	}
 }
@@ -125,7 +127,7 @@ func TestValidateSearchDomains(t *testing.T) {
 		repeat("d.example", MaxSearchDomains),
 	}
 	for _, s := range good {
-		checkNoErr(t, ValidateSearchDomains(s), "%q", s)
+		assert.NoError(t, ValidateSearchDomains(s), "%q", s)
 	}
 	bad := []struct {
 		in    []string
@@ -143,9 +145,9 @@ func TestValidateSearchDomains(t *testing.T) {
 	}
 	for _, b := range bad {
 		err := ValidateSearchDomains(b.in)
-		checkTrue(t, types.IsBadRequest(err), "%q: %v", b.in, err)
+		assert.True(t, types.IsBadRequest(err), "%q: %v", b.in, err)
 		if err != nil {
-			checkContains(t, err.Error(), b.value)
+			assert.Contains(t, err.Error(), b.value)
 		}
 	}
 }
@@ -153,14 +155,14 @@ func TestValidateSearchDomains(t *testing.T) {
 func TestValidateOptions(t *testing.T) {
 	for _, o := range []string{"ndots:0", "ndots:15", "ndots:20", "timeout:1", "attempts:5", "rotate", "edns0",
 		"single-request-reopen", "use-vc", "trust-ad", "no-aaaa", "debug", "inet6", "no-tld-query"} {
-		checkNoErr(t, ValidateOptions([]string{o}), o)
+		assert.NoError(t, ValidateOptions([]string{o}), o)
 	}
 	for _, o := range []string{"", "ndots", "ndots:", "ndots:-1", "ndots:+1", "ndots:1.5", "ndots:99999999999",
 		"timeout:x", "rotate:1", "rotat", "ndot:2", "NDOTS:2", "options", "ndots:2 rotate"} {
 		err := ValidateOptions([]string{"rotate", o})
-		checkTrue(t, types.IsBadRequest(err), "%q: %v", o, err)
+		assert.True(t, types.IsBadRequest(err), "%q: %v", o, err)
 		if err != nil {
-			checkContains(t, err.Error(), fmt.Sprintf("%q", o))
+			assert.Contains(t, err.Error(), fmt.Sprintf("%q", o))
 		}
 	}
 }

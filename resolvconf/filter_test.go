@@ -1,6 +1,8 @@
 package resolvconf
 
 import (
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/types"
@@ -39,40 +41,40 @@ func TestFilterResolvDNS(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := FilterResolvDNS([]byte(tc.in), tc.ipv6, tc.fallback...)
-			mustNoErr(t, err)
-			checkEqual(t, tc.want, string(f.Content))
-			checkEqual(t, HashData([]byte(tc.want)), f.Hash)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, string(f.Content))
+			assert.Equal(t, HashData([]byte(tc.want)), f.Hash)
 		})
 	}
 
 	_, err := FilterResolvDNS([]byte("nameserver 10.0.0.1\n"), false, "8.8.8")
-	checkTrue(t, types.IsBadRequest(err), "%v", err)
+	assert.True(t, types.IsBadRequest(err), "%v", err)
 	if err != nil {
-		checkContains(t, err.Error(), `"8.8.8"`)
+		assert.Contains(t, err.Error(), `"8.8.8"`)
 	}
 }
 
 func TestForEmbeddedDNS(t *testing.T) {
 	c := Parse([]byte("# host\nsearch corp.example\nnameserver 10.0.0.1\nnameserver 127.0.0.11\nnameserver fd00::1\noptions ndots:2 rotate\n"))
 	emb, up, err := c.ForEmbeddedDNS("", []string{"ndots:0", "timeout:1", "timeout:3"})
-	mustNoErr(t, err)
-	checkEqual(t, []string{"10.0.0.1", "fd00::1"}, up)
-	checkEqual(t, "# host\nsearch corp.example\nnameserver 127.0.0.11\noptions ndots:2 rotate timeout:1\n", string(emb.Bytes()))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"10.0.0.1", "fd00::1"}, up)
+	assert.Equal(t, "# host\nsearch corp.example\nnameserver 127.0.0.11\noptions ndots:2 rotate timeout:1\n", string(emb.Bytes()))
 	// c is not changed.
-	checkEqual(t, []string{"10.0.0.1", "127.0.0.11", "fd00::1"}, c.Nameservers)
+	assert.Equal(t, []string{"10.0.0.1", "127.0.0.11", "fd00::1"}, c.Nameservers)
 
 	emb, up, err = (&Conf{Nameservers: []string{"10.0.0.1"}}).ForEmbeddedDNS("127.0.0.22", []string{"ndots:0"})
-	mustNoErr(t, err)
-	checkEqual(t, []string{"10.0.0.1"}, up)
-	checkEqual(t, "nameserver 127.0.0.22\noptions ndots:0\n", string(emb.Bytes()))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"10.0.0.1"}, up)
+	assert.Equal(t, "nameserver 127.0.0.22\noptions ndots:0\n", string(emb.Bytes()))
 
 	emb, up, err = (&Conf{}).ForEmbeddedDNS("", nil)
-	mustNoErr(t, err)
-	checkEqual(t, []string(nil), up)
-	checkEqual(t, "nameserver 127.0.0.11\n", string(emb.Bytes()))
+	require.NoError(t, err)
+	assert.Equal(t, []string(nil), up)
+	assert.Equal(t, "nameserver 127.0.0.11\n", string(emb.Bytes()))
 
 	_, _, err = c.ForEmbeddedDNS("127.0.0", nil)
-	checkTrue(t, types.IsBadRequest(err), "%v", err)
+	assert.True(t, types.IsBadRequest(err), "%v", err)
 	_, _, err = c.ForEmbeddedDNS("", []string{"ndots"})
-	checkTrue(t, types.IsBadRequest(err), "%v", err)
+	assert.True(t, types.IsBadRequest(err), "%v", err)
 }

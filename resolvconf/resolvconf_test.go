@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/cnmkit/libnetwork/internal/atomicfile"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,19 +22,19 @@ func confPath(t *testing.T) string {
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	return string(b)
 }
 
 func assertOnlyFile(t *testing.T, path string) {
 	t.Helper()
 	ents, err := os.ReadDir(filepath.Dir(path))
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	var names []string
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	checkEqual(t, []string{filepath.Base(path)}, names)
+	assert.Equal(t, []string{filepath.Base(path)}, names)
 }
 
 func TestBuild(t *testing.T) {
@@ -50,13 +52,13 @@ func TestBuild(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := confPath(t)
 			f, err := Build(p, tc.dns, tc.search, tc.options)
-			mustNoErr(t, err)
-			checkEqual(t, tc.want, readFile(t, p))
-			checkEqual(t, tc.want, string(f.Content))
-			checkEqual(t, HashData([]byte(tc.want)), f.Hash)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, readFile(t, p))
+			assert.Equal(t, tc.want, string(f.Content))
+			assert.Equal(t, HashData([]byte(tc.want)), f.Hash)
 			fi, err := os.Stat(p)
-			mustNoErr(t, err)
-			checkEqual(t, os.FileMode(0o644), fi.Mode().Perm())
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
 			assertOnlyFile(t, p)
 		})
 	}
@@ -75,12 +77,12 @@ func TestBuildBadInputLeavesFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := confPath(t)
-			mustNoErr(t, os.WriteFile(p, []byte("nameserver 10.1.1.1\n"), 0o644))
+			require.NoError(t, os.WriteFile(p, []byte("nameserver 10.1.1.1\n"), 0o644))
 			_, err := Build(p, tc.dns, tc.search, tc.options)
-			mustErr(t, err)
-			checkTrue(t, types.IsBadRequest(err), "%v", err)
-			checkContains(t, err.Error(), fmt.Sprintf("%q", tc.value))
-			checkEqual(t, "nameserver 10.1.1.1\n", readFile(t, p))
+			require.Error(t, err)
+			assert.True(t, types.IsBadRequest(err), "%v", err)
+			assert.Contains(t, err.Error(), fmt.Sprintf("%q", tc.value))
+			assert.Equal(t, "nameserver 10.1.1.1\n", readFile(t, p))
 			assertOnlyFile(t, p)
 		})
 	}
@@ -89,45 +91,45 @@ func TestBuildBadInputLeavesFile(t *testing.T) {
 func TestWriteIfUnchanged(t *testing.T) {
 	p := confPath(t)
 	f, err := Build(p, []string{"10.0.0.1"}, nil, nil)
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	h := f.Hash
 
 	// Unchanged file: updated.
 	h2, ok, err := WriteIfUnchanged(p, []byte("nameserver 10.0.0.2\n"), h)
-	mustNoErr(t, err)
-	checkTrue(t, ok)
-	checkEqual(t, HashData([]byte("nameserver 10.0.0.2\n")), h2)
-	checkEqual(t, "nameserver 10.0.0.2\n", readFile(t, p))
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, HashData([]byte("nameserver 10.0.0.2\n")), h2)
+	assert.Equal(t, "nameserver 10.0.0.2\n", readFile(t, p))
 
 	// Same content again: nothing to write, still reported as holding it.
 	h3, ok, err := WriteIfUnchanged(p, []byte("nameserver 10.0.0.2\n"), h2)
-	mustNoErr(t, err)
-	checkTrue(t, ok)
-	checkEqual(t, h2, h3)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, h2, h3)
 
 	// A stale hash (the first one) is refused.
 	h4, ok, err := WriteIfUnchanged(p, []byte("nameserver 10.0.0.3\n"), h)
-	mustNoErr(t, err)
-	checkTrue(t, !ok)
-	checkEqual(t, h, h4)
-	checkEqual(t, "nameserver 10.0.0.2\n", readFile(t, p))
+	require.NoError(t, err)
+	assert.True(t, !ok)
+	assert.Equal(t, h, h4)
+	assert.Equal(t, "nameserver 10.0.0.2\n", readFile(t, p))
 
 	// The user edits the file: our update is skipped and the edit stays.
-	mustNoErr(t, os.WriteFile(p, []byte("nameserver 10.0.0.2\nnameserver 192.168.1.1 # mine\n"), 0o644))
+	require.NoError(t, os.WriteFile(p, []byte("nameserver 10.0.0.2\nnameserver 192.168.1.1 # mine\n"), 0o644))
 	h5, ok, err := WriteIfUnchanged(p, []byte("nameserver 10.0.0.4\n"), h2)
-	mustNoErr(t, err)
-	checkTrue(t, !ok)
-	checkEqual(t, h2, h5)
-	checkEqual(t, "nameserver 10.0.0.2\nnameserver 192.168.1.1 # mine\n", readFile(t, p))
+	require.NoError(t, err)
+	assert.True(t, !ok)
+	assert.Equal(t, h2, h5)
+	assert.Equal(t, "nameserver 10.0.0.2\nnameserver 192.168.1.1 # mine\n", readFile(t, p))
 
 	// The user removes the file: it is not recreated.
-	mustNoErr(t, os.Remove(p))
+	require.NoError(t, os.Remove(p))
 	_, ok, err = WriteIfUnchanged(p, []byte("nameserver 10.0.0.4\n"), h2)
-	mustNoErr(t, err)
-	checkTrue(t, !ok)
+	require.NoError(t, err)
+	assert.True(t, !ok)
 	_, err = os.Stat(p)
-	checkTrue(t, errors.Is(err, os.ErrNotExist))
-	checkEqual(t, 0, atomicfile.Locks())
+	assert.True(t, errors.Is(err, os.ErrNotExist))
+	assert.Equal(t, 0, atomicfile.Locks())
 }
 
 // TestWriteIfUnchangedRace starts many writers from one hash: exactly one
@@ -135,7 +137,7 @@ func TestWriteIfUnchanged(t *testing.T) {
 func TestWriteIfUnchangedRace(t *testing.T) {
 	p := confPath(t)
 	f, err := Build(p, []string{"10.0.0.1"}, nil, nil)
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	const n = 32
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -156,12 +158,12 @@ func TestWriteIfUnchangedRace(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	checkEqual(t, 1, len(winners))
+	assert.Equal(t, 1, len(winners))
 	if len(winners) == 1 {
-		checkEqual(t, winners[0], readFile(t, p))
+		assert.Equal(t, winners[0], readFile(t, p))
 	}
 	assertOnlyFile(t, p)
-	checkEqual(t, 0, atomicfile.Locks())
+	assert.Equal(t, 0, atomicfile.Locks())
 }
 
 func TestConcurrentWrites(t *testing.T) {
@@ -177,53 +179,53 @@ func TestConcurrentWrites(t *testing.T) {
 	}
 	wg.Wait()
 	got := Parse([]byte(readFile(t, p)))
-	checkEqual(t, 1, len(got.Nameservers))
-	checkEqual(t, 0, len(got.Other))
+	assert.Equal(t, 1, len(got.Nameservers))
+	assert.Equal(t, 0, len(got.Other))
 	assertOnlyFile(t, p)
 }
 
 func TestFailedWriteKeepsOldFile(t *testing.T) {
 	p := confPath(t)
 	f, err := Build(p, []string{"10.0.0.1"}, nil, nil)
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	atomicfile.TestHookBeforeRename = func(string) error { return errors.New("disk on fire") }
 	t.Cleanup(func() { atomicfile.TestHookBeforeRename = nil })
 
 	_, err = Build(p, []string{"10.0.0.2"}, nil, nil)
-	checkTrue(t, types.IsInternal(err), "%v", err)
+	assert.True(t, types.IsInternal(err), "%v", err)
 	_, err = Write(p, []byte("nameserver 10.0.0.3\n"))
-	checkTrue(t, types.IsInternal(err), "%v", err)
+	assert.True(t, types.IsInternal(err), "%v", err)
 	h, ok, err := WriteIfUnchanged(p, []byte("nameserver 10.0.0.4\n"), f.Hash)
-	checkTrue(t, types.IsInternal(err), "%v", err)
-	checkTrue(t, !ok)
-	checkEqual(t, "", h)
-	checkEqual(t, "nameserver 10.0.0.1\n", readFile(t, p))
+	assert.True(t, types.IsInternal(err), "%v", err)
+	assert.True(t, !ok)
+	assert.Equal(t, "", h)
+	assert.Equal(t, "nameserver 10.0.0.1\n", readFile(t, p))
 	assertOnlyFile(t, p)
 }
 
 func TestModeKept(t *testing.T) {
 	p := confPath(t)
 	f, err := Build(p, []string{"10.0.0.1"}, nil, nil)
-	mustNoErr(t, err)
-	mustNoErr(t, os.Chmod(p, 0o640))
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(p, 0o640))
 	_, ok, err := WriteIfUnchanged(p, []byte("nameserver 10.0.0.2\n"), f.Hash)
-	mustNoErr(t, err)
-	checkTrue(t, ok)
+	require.NoError(t, err)
+	assert.True(t, ok)
 	fi, err := os.Stat(p)
-	mustNoErr(t, err)
-	checkEqual(t, os.FileMode(0o640), fi.Mode().Perm())
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
 }
 
 func TestGetSpecific(t *testing.T) {
 	p := confPath(t)
-	mustNoErr(t, os.WriteFile(p, []byte("nameserver 10.0.0.1\n"), 0o644))
+	require.NoError(t, os.WriteFile(p, []byte("nameserver 10.0.0.1\n"), 0o644))
 	f, err := GetSpecific(p)
-	mustNoErr(t, err)
-	checkEqual(t, "nameserver 10.0.0.1\n", string(f.Content))
-	checkEqual(t, "sha256:26b7ec5d3f6903fc698862c9796667f6e50676d464b50974c82fb03a047a47c0", f.Hash)
+	require.NoError(t, err)
+	assert.Equal(t, "nameserver 10.0.0.1\n", string(f.Content))
+	assert.Equal(t, "sha256:26b7ec5d3f6903fc698862c9796667f6e50676d464b50974c82fb03a047a47c0", f.Hash)
 
 	_, err = GetSpecific(filepath.Join(t.TempDir(), "missing"))
-	checkTrue(t, types.IsNotFound(err), "%v", err)
+	assert.True(t, types.IsNotFound(err), "%v", err)
 }
 
 func TestPathFrom(t *testing.T) {
@@ -231,16 +233,16 @@ func TestPathFrom(t *testing.T) {
 	etc := filepath.Join(dir, "etc-resolv.conf")
 	resolved := filepath.Join(dir, "run-resolv.conf")
 
-	checkEqual(t, etc, pathFrom(etc, resolved)) // neither exists
+	assert.Equal(t, etc, pathFrom(etc, resolved)) // neither exists
 
-	mustNoErr(t, os.WriteFile(etc, []byte("nameserver 127.0.0.53\noptions edns0\n"), 0o644))
-	checkEqual(t, etc, pathFrom(etc, resolved)) // stub, but no upstream file
+	require.NoError(t, os.WriteFile(etc, []byte("nameserver 127.0.0.53\noptions edns0\n"), 0o644))
+	assert.Equal(t, etc, pathFrom(etc, resolved)) // stub, but no upstream file
 
-	mustNoErr(t, os.WriteFile(resolved, []byte("nameserver 10.0.0.1\n"), 0o644))
-	checkEqual(t, resolved, pathFrom(etc, resolved))
+	require.NoError(t, os.WriteFile(resolved, []byte("nameserver 10.0.0.1\n"), 0o644))
+	assert.Equal(t, resolved, pathFrom(etc, resolved))
 
-	mustNoErr(t, os.WriteFile(etc, []byte("nameserver 127.0.0.53\nnameserver 10.0.0.9\n"), 0o644))
-	checkEqual(t, etc, pathFrom(etc, resolved)) // not only the stub
+	require.NoError(t, os.WriteFile(etc, []byte("nameserver 127.0.0.53\nnameserver 10.0.0.9\n"), 0o644))
+	assert.Equal(t, etc, pathFrom(etc, resolved)) // not only the stub
 }
 
 // TestSandboxFlow follows a sandbox's file from the host's through the
@@ -250,36 +252,36 @@ func TestSandboxFlow(t *testing.T) {
 	p := confPath(t)
 
 	filtered, err := FilterResolvDNS(host, false, "10.9.0.1")
-	mustNoErr(t, err)
-	checkEqual(t, "# Generated by NetworkManager\nsearch lan\nnameserver 192.168.1.1\noptions edns0\n", string(filtered.Content))
+	require.NoError(t, err)
+	assert.Equal(t, "# Generated by NetworkManager\nsearch lan\nnameserver 192.168.1.1\noptions edns0\n", string(filtered.Content))
 
 	conf, err := Parse(filtered.Content).Override(nil, []string{"corp.example"}, nil)
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	emb, upstreams, err := conf.ForEmbeddedDNS("", []string{"ndots:0"})
-	mustNoErr(t, err)
-	checkEqual(t, []string{"192.168.1.1"}, upstreams)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"192.168.1.1"}, upstreams)
 	f, err := Write(p, emb.Bytes())
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	want := "# Generated by NetworkManager\nsearch corp.example\nnameserver 127.0.0.11\noptions edns0 ndots:0\n"
-	checkEqual(t, want, readFile(t, p))
+	assert.Equal(t, want, readFile(t, p))
 
 	// The embedder changes the search list: the file is updated.
 	conf2, err := Parse(filtered.Content).Override(nil, []string{"new.example"}, nil)
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	emb2, _, err := conf2.ForEmbeddedDNS("", []string{"ndots:0"})
-	mustNoErr(t, err)
+	require.NoError(t, err)
 	h, ok, err := WriteIfUnchanged(p, emb2.Bytes(), f.Hash)
-	mustNoErr(t, err)
-	checkTrue(t, ok)
+	require.NoError(t, err)
+	assert.True(t, ok)
 	want = "# Generated by NetworkManager\nsearch new.example\nnameserver 127.0.0.11\noptions edns0 ndots:0\n"
-	checkEqual(t, want, readFile(t, p))
+	assert.Equal(t, want, readFile(t, p))
 
 	// The user edits the file; the next update leaves it alone.
 	edited := want + "options rotate\n"
-	mustNoErr(t, os.WriteFile(p, []byte(edited), 0o644))
+	require.NoError(t, os.WriteFile(p, []byte(edited), 0o644))
 	_, ok, err = WriteIfUnchanged(p, emb.Bytes(), h)
-	mustNoErr(t, err)
-	checkTrue(t, !ok)
-	checkEqual(t, edited, readFile(t, p))
+	require.NoError(t, err)
+	assert.True(t, !ok)
+	assert.Equal(t, edited, readFile(t, p))
 	assertOnlyFile(t, p)
 }
