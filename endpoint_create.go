@@ -43,7 +43,7 @@ func (n *network) CreateEndpoint(name string, options ...EndpointOption) (Endpoi
 	}
 	if _, ok := n.epNames[name]; ok {
 		n.mu.Unlock()
-		return nil, types.ForbiddenErrorf("endpoint with name %s already exists in network %s", name, n.name)
+		return nil, duplicateErrorf("endpoint with name %s already exists in network %s", name, n.name)
 	}
 	n.epNames[name] = ep.id
 	n.pending++

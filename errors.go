@@ -201,3 +201,20 @@ func (dsni ErrDataStoreNotInitialized) Error() string {
 
 // NoService denotes the type of this error.
 func (dsni ErrDataStoreNotInitialized) NoService() {}
+
+// duplicateError is returned when a name or ID is already taken. Like
+// libnetwork it is Forbidden; it is a Conflict as well, so that an API layer
+// can answer 409.
+type duplicateError struct{ msg string }
+
+func (e duplicateError) Error() string { return e.msg }
+
+// Forbidden denotes the type of this error.
+func (duplicateError) Forbidden() {}
+
+// Conflict denotes the type of this error as well.
+func (duplicateError) Conflict() {}
+
+func duplicateErrorf(format string, a ...interface{}) error {
+	return duplicateError{fmt.Sprintf(format, a...)}
+}

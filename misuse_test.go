@@ -94,7 +94,7 @@ func TestMisuse(t *testing.T) {
 			_, err := n.CreateEndpoint("")
 			return err
 		}},
-		{"endpoint with duplicate name", types.IsForbidden, "joined", func() error {
+		{"endpoint with duplicate name", isForbiddenConflict, "joined", func() error {
 			_, err := n.CreateEndpoint("joined")
 			return err
 		}},
@@ -188,3 +188,7 @@ func TestMisuse(t *testing.T) {
 		})
 	}
 }
+
+// isForbiddenConflict reports whether err is both Forbidden (as libnetwork)
+// and Conflict (for API layers), as duplicates are.
+func isForbiddenConflict(err error) bool { return types.IsForbidden(err) && types.IsConflict(err) }

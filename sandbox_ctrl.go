@@ -28,7 +28,7 @@ func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (S
 	c.mu.Lock()
 	if sid, ok := c.containers[containerID]; ok {
 		c.mu.Unlock()
-		return nil, types.ForbiddenErrorf("container %s is already present in sandbox %s", containerID, sid)
+		return nil, duplicateErrorf("container %s is already present in sandbox %s", containerID, sid)
 	}
 	c.containers[containerID] = sb.id
 	c.mu.Unlock()

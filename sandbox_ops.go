@@ -215,7 +215,7 @@ func (sb *sandbox) Rename(name string) error {
 				delete(c.network.epNames, name)
 				c.network.mu.Unlock()
 			}
-			return types.ForbiddenErrorf("cannot rename sandbox %s: endpoint with name %s already exists in network %s", sb.id, name, n.name)
+			return duplicateErrorf("cannot rename sandbox %s: endpoint with name %s already exists in network %s", sb.id, name, n.name)
 		}
 		n.epNames[name] = ep.id
 		n.mu.Unlock()
