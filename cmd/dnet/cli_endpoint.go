@@ -193,27 +193,7 @@ func endpointInspect(e *env, args []string) int {
 		return e.usageError("endpoint inspect", "%v", err)
 	}
 	defer c.Close()
-	rc := exitOK
-	out := []api.Endpoint{}
-	for _, ref := range pos {
-		ep, err := c.Endpoint(context.Background(), network, ref)
-		if err != nil {
-			rc = e.fail("inspect endpoint "+ref, err)
-			continue
-		}
-		out = append(out, ep)
-	}
-	if format == "json" {
-		printJSON(e.stdout, out)
-		return rc
-	}
-	for i, ep := range out {
-		if i > 0 {
-			fmt.Fprintln(e.stdout)
-		}
-		printEndpoint(e, ep)
-	}
-	return rc
+	return inspectEach(e, format, "endpoint", pos, func(ctx context.Context, ref string) (api.Endpoint, error) { return c.Endpoint(ctx, network, ref) }, printEndpoint)
 }
 
 func printEndpoint(e *env, ep api.Endpoint) {

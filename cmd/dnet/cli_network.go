@@ -234,27 +234,7 @@ func networkInspect(e *env, args []string) int {
 		return e.usageError("network inspect", "%v", err)
 	}
 	defer c.Close()
-	rc := exitOK
-	out := []api.Network{}
-	for _, ref := range pos {
-		n, err := c.Network(context.Background(), ref)
-		if err != nil {
-			rc = e.fail("inspect network "+ref, err)
-			continue
-		}
-		out = append(out, n)
-	}
-	if format == "json" {
-		printJSON(e.stdout, out)
-		return rc
-	}
-	for i, n := range out {
-		if i > 0 {
-			fmt.Fprintln(e.stdout)
-		}
-		printNetwork(e, n)
-	}
-	return rc
+	return inspectEach(e, format, "network", pos, c.Network, printNetwork)
 }
 
 func printNetwork(e *env, n api.Network) {

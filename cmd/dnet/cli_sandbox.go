@@ -169,27 +169,7 @@ func sandboxInspect(e *env, args []string) int {
 		return e.usageError("sandbox inspect", "%v", err)
 	}
 	defer c.Close()
-	rc := exitOK
-	out := []api.Sandbox{}
-	for _, ref := range pos {
-		sb, err := c.Sandbox(context.Background(), ref)
-		if err != nil {
-			rc = e.fail("inspect sandbox "+ref, err)
-			continue
-		}
-		out = append(out, sb)
-	}
-	if format == "json" {
-		printJSON(e.stdout, out)
-		return rc
-	}
-	for i, sb := range out {
-		if i > 0 {
-			fmt.Fprintln(e.stdout)
-		}
-		printSandbox(e, sb)
-	}
-	return rc
+	return inspectEach(e, format, "sandbox", pos, c.Sandbox, printSandbox)
 }
 
 func printSandbox(e *env, sb api.Sandbox) {

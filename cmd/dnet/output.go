@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,4 +63,31 @@ func mapString(m map[string]string) string {
 	}
 	sort.Strings(parts)
 	return joinOrDash(parts)
+}
+
+// inspectEach fetches every ref with get and prints what it found: a JSON
+// array, or each object through print, separated by blank lines. A ref that
+// fails is reported and makes the exit code non-zero; the others still print.
+func inspectEach[T any](e *env, format formatFlag, what string, refs []string, get func(ctx context.Context, ref string) (T, error), print func(*env, T)) int {
+	rc := exitOK
+	out := []T{}
+	for _, ref := range refs {
+		v, err := get(context.Background(), ref)
+		if err != nil {
+			rc = e.fail("inspect "+what+" "+ref, err)
+			continue
+		}
+		out = append(out, v)
+	}
+	if format == "json" {
+		printJSON(e.stdout, out)
+		return rc
+	}
+	for i, v := range out {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		print(e, v)
+	}
+	return rc
 }
