@@ -187,9 +187,13 @@ func (n *NetworkDB) handleSyncReq(m *syncReqMsg) {
 	n.mu.RLock()
 	p := n.nodes[m.Sender]
 	ok := !n.closed && p != nil && p.status != nodeLeft && n.networks[m.Network] != nil
+	var node *memberlist.Node
+	if ok {
+		node = p.node
+	}
 	n.mu.RUnlock()
 	if ok {
-		n.queueSync(syncJob{kind: jobRespond, nid: m.Network, node: p.node, req: m})
+		n.queueSync(syncJob{kind: jobRespond, nid: m.Network, node: node, req: m})
 	}
 }
 

@@ -101,6 +101,23 @@ func (b *Batch) AddBaseChain(fam Family, table, chain, typ string, hook Hook, pr
 	return b.add(msgNewChain, unix.NLM_F_CREATE, fam, "add chain "+table+"/"+chain, a)
 }
 
+// AddChain creates a regular chain, for jumps, unless it exists.
+func (b *Batch) AddChain(fam Family, table, chain string) *Batch {
+	var a attrs
+	a.str(attrChainTable, table)
+	a.str(attrChainName, chain)
+	return b.add(msgNewChain, unix.NLM_F_CREATE, fam, "add chain "+table+"/"+chain, a)
+}
+
+// DelChain deletes a chain with its rules; while a rule elsewhere jumps to
+// it the batch fails with a Conflict.
+func (b *Batch) DelChain(fam Family, table, chain string) *Batch {
+	var a attrs
+	a.str(attrChainTable, table)
+	a.str(attrChainName, chain)
+	return b.add(msgDelChain, 0, fam, "delete chain "+table+"/"+chain, a)
+}
+
 // FlushChain deletes every rule of the chain.
 func (b *Batch) FlushChain(fam Family, table, chain string) *Batch {
 	var a attrs

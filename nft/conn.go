@@ -189,32 +189,105 @@ func (t Table) String() string { return t.Family.String() + " " + t.Name }
 
 // Tables lists the namespace's tables of every family.
 func (c *Conn) Tables() ([]Table, error) {
+	var out []Table
+	err := c.dump(msgGetTable, 0, nil, "list tables", func(fam Family, a map[uint16][]byte) {
+		out = append(out, Table{Family: fam, Name: cstring(a[attrTableName])})
+	})
+	return out, err
+}
+
+// Chains lists the chains of a table.
+func (c *Conn) Chains(t Table) ([]string, error) {
+	var out []string
+	err := c.dump(msgGetChain, t.Family, nil, "list chains of "+t.String(), func(fam Family, a map[uint16][]byte) {
+		if cstring(a[attrChainTable]) == t.Name {
+			out = append(out, cstring(a[attrChainName]))
+		}
+	})
+	return out, err
+}
+
+// Sets lists the sets and maps of a table.
+func (c *Conn) Sets(t Table) ([]string, error) {
+	var out []string
+	var body attrs
+	body.str(attrSetTable, t.Name)
+	err := c.dump(msgGetSet, t.Family, body, "list sets of "+t.String(), func(fam Family, a map[uint16][]byte) {
+		if cstring(a[attrSetTable]) == t.Name {
+			out = append(out, cstring(a[attrSetName]))
+		}
+	})
+	return out, err
+}
+
+// Elems lists the elements of a set.
+func (c *Conn) Elems(t Table, set string) ([]Elem, error) {
+	var out []Elem
+	body := elemList(t.Name, set, nil)
+	err := c.dump(msgGetSetElem, t.Family, body, "list elements of "+t.Name+"/"+set, func(fam Family, a map[uint16][]byte) {
+		list := a[attrElemListElems]
+		for len(list) >= 4 {
+			l := int(binary.LittleEndian.Uint16(list))
+			if l < 4 || l > len(list) {
+				return
+			}
+			el := parseAttrs(list[4:l])
+			e := Elem{Key: dataValue(el[attrElemKey])}
+			if v, ok := el[attrElemData]; ok {
+				e.Val = dataValue(v)
+			}
+			out = append(out, e)
+			if align4(l) >= len(list) {
+				break
+			}
+			list = list[align4(l):]
+		}
+	})
+	return out, err
+}
+
+// dataValue returns the value of a NFTA_DATA nest.
+func dataValue(b []byte) []byte {
+	return append([]byte(nil), parseAttrs(b)[attrDataVal]...)
+}
+
+func cstring(b []byte) string {
+	if len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+// dump sends a dump request and calls each with every object's family and
+// attributes.
+func (c *Conn) dump(typ uint16, fam Family, body attrs, what string, each func(Family, map[uint16][]byte)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.s == nil {
-		return nil, types.NoServiceErrorf("nftables: connection closed")
+		return types.NoServiceErrorf("nftables: connection closed")
 	}
 	c.seq++
-	req := make([]byte, 20)
-	binary.NativeEndian.PutUint32(req[0:], 20)
-	binary.NativeEndian.PutUint16(req[4:], subsysNFTables<<8|msgGetTable)
+	req := make([]byte, 20, 20+len(body))
+	binary.NativeEndian.PutUint32(req[0:], uint32(20+len(body)))
+	binary.NativeEndian.PutUint16(req[4:], subsysNFTables<<8|typ)
 	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	binary.NativeEndian.PutUint32(req[8:], c.seq)
+	req[16] = byte(fam)
+	req = append(req, body...)
 	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, types.InternalErrorf("nftables: list tables: %w", err)
+		return types.InternalErrorf("nftables: %s: %w", what, err)
 	}
-	var out []Table
 	for {
 		n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			return nil, types.InternalErrorf("nftables: list tables: %w", err)
+			return types.InternalErrorf("nftables: %s: %w", what, err)
 		}
 		msgs, err := splitMessages(c.buf[:n])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, m := range msgs {
 			if m.seq != c.seq {
@@ -222,21 +295,16 @@ func (c *Conn) Tables() ([]Table, error) {
 			}
 			switch {
 			case m.typ == unix.NLMSG_DONE:
-				return out, nil
+				return nil
 			case m.typ == unix.NLMSG_ERROR:
 				if len(m.body) >= 4 {
 					if code := int32(binary.NativeEndian.Uint32(m.body)); code != 0 {
-						return nil, classify(&Error{What: "list tables", Errno: unix.Errno(-code)})
+						return classify(&Error{What: what, Errno: unix.Errno(-code)})
 					}
 				}
-				return out, nil
+				return nil
 			case len(m.body) >= 4:
-				a := parseAttrs(m.body[4:])
-				name := a[attrTableName]
-				if len(name) > 0 && name[len(name)-1] == 0 {
-					name = name[:len(name)-1]
-				}
-				out = append(out, Table{Family: Family(m.body[0]), Name: string(name)})
+				each(Family(m.body[0]), parseAttrs(m.body[4:]))
 			}
 		}
 	}

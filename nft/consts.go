@@ -10,10 +10,14 @@ const (
 	msgGetTable   = 1
 	msgDelTable   = 2
 	msgNewChain   = 3
+	msgGetChain   = 4
+	msgDelChain   = 5
 	msgNewRule    = 6
 	msgDelRule    = 8
 	msgNewSet     = 9
+	msgGetSet     = 10
 	msgNewSetElem = 12
+	msgGetSetElem = 13
 	msgDelSetElem = 14
 
 	attrTableName  = 1

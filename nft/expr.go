@@ -119,6 +119,17 @@ func Immediate(dreg Reg, data []byte) Expr {
 	return Expr{"immediate", a}
 }
 
+// Jump continues in chain and comes back at the end of it.
+func Jump(chain string) Expr {
+	var v, d, a attrs
+	v.be32(1, 0xfffffffd) // NFTA_VERDICT_CODE: NFT_JUMP
+	v.str(2, chain)       // NFTA_VERDICT_CHAIN
+	d.nest(2, v)          // NFTA_DATA_VERDICT
+	a.be32(1, 0)          // NFT_REG_VERDICT
+	a.nest(2, d)
+	return Expr{"immediate", a}
+}
+
 // HostU32 returns v in host byte order, as fib results and meta values are.
 func HostU32(v uint32) []byte {
 	b := make([]byte, 4)

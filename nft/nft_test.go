@@ -102,6 +102,9 @@ func TestDNATMap(t *testing.T) {
 	if ts := tables(t, c); len(ts) != 1 || ts[0] != (Table{IPv4, testTable}) {
 		t.Fatalf("tables %v", ts)
 	}
+	if sets, err := c.Sets(Table{IPv4, testTable}); err != nil || len(sets) != 1 || sets[0] != "ports" {
+		t.Fatalf("sets %v, %v", sets, err)
+	}
 	front := net.IPv4(127, 0, 0, 2)
 	addr := net.JoinHostPort(front.String(), "8080")
 	if err := dial(addr); err == nil {
@@ -113,6 +116,9 @@ func TestDNATMap(t *testing.T) {
 	}
 	if err := dial(addr); err != nil {
 		t.Fatalf("through the map: %v", err)
+	}
+	if got, err := c.Elems(Table{IPv4, testTable}, "ports"); err != nil || len(got) != 1 || string(got[0].Key) != string(e.Key) || string(got[0].Val) != string(e.Val) {
+		t.Fatalf("elements %v, %v; want %v", got, err, e)
 	}
 	// Adding it again is no error; setting it up again keeps it.
 	if err := c.Commit((&Batch{}).AddElems(IPv4, testTable, "ports", e)); err != nil {
@@ -224,10 +230,40 @@ func TestLargeBatch(t *testing.T) {
 	if err := c.Commit((&Batch{}).AddElems(IPv4, testTable, "ports", elems...)); err != nil {
 		t.Fatal(err)
 	}
+	if got, err := c.Elems(Table{IPv4, testTable}, "ports"); err != nil || len(got) != len(elems) {
+		t.Fatalf("listed %d elements (%v), want %d", len(got), err, len(elems))
+	}
 	if err := c.Commit((&Batch{}).DelElems(IPv4, testTable, "ports", elems...)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Commit((&Batch{}).DelElems(IPv4, testTable, "ports", elems[4999])); !types.IsNotFound(err) {
 		t.Fatalf("deleting a deleted element: %v", err)
+	}
+}
+
+// TestJumpChains: a chain that a rule jumps to cannot be deleted; once the
+// jump is gone it can, with its rules.
+func TestJumpChains(t *testing.T) {
+	c := open(t)
+	b := (&Batch{}).AddTable(IPv4, testTable).
+		AddBaseChain(IPv4, testTable, "out", "nat", Output, -100).
+		AddChain(IPv4, testTable, "sub").
+		AddRule(IPv4, testTable, "sub", Meta(MetaL4Proto, Reg32(0)), Cmp(CmpEq, Reg32(0), []byte{unix.IPPROTO_TCP})).
+		AddRule(IPv4, testTable, "out", Jump("sub"))
+	if err := c.Commit(b); err != nil {
+		t.Fatal(err)
+	}
+	chains, err := c.Chains(Table{IPv4, testTable})
+	if err != nil || len(chains) != 2 {
+		t.Fatalf("chains %v, %v", chains, err)
+	}
+	if err := c.Commit((&Batch{}).DelChain(IPv4, testTable, "sub")); !types.IsConflict(err) {
+		t.Fatalf("deleting a chain jumped to: %v", err)
+	}
+	if err := c.Commit((&Batch{}).FlushChain(IPv4, testTable, "out").DelChain(IPv4, testTable, "sub")); err != nil {
+		t.Fatal(err)
+	}
+	if chains, err := c.Chains(Table{IPv4, testTable}); err != nil || len(chains) != 1 || chains[0] != "out" {
+		t.Fatalf("chains %v, %v", chains, err)
 	}
 }

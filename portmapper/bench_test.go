@@ -24,7 +24,7 @@ func BenchmarkMapUnmap(b *testing.B) {
 			if n > 0 {
 				installUnrelated(b, ipt.ChainName("BENCH"), n)
 			}
-			pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(b)})
+			pm, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(b)})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func BenchmarkUnmapMany(b *testing.B) {
 			b.Run(fmt.Sprintf("n=%d/%s", n, mode), func(b *testing.B) {
 				tp := newTopo(b, nil, false)
 				ipt := newIPT(b, nil, false)
-				pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(b)})
+				pm, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(b)})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cnmkit/libnetwork/internal/nftdump"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/iptables"
+	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/portallocator"
 	"github.com/vishvananda/netlink"
@@ -22,7 +24,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) { testutils.IsolatedMain(m) }
+// The tests run twice: with nf_tables rules and with iptables rules.
+func TestMain(m *testing.M) { testutils.IsolatedMainEach(m, "", iptablesRulesEnv+"=1") }
+
+const iptablesRulesEnv = "CNMKIT_TEST_IPTABLES_RULES"
+
+// newPM is New with the rules of the test run's variant.
+func newPM(o Options) (*PortMapper, error) {
+	if os.Getenv(iptablesRulesEnv) == "1" {
+		o.IPTablesRules = true
+	}
+	return New(o)
+}
 
 // buildProxy builds cmd/proxy into the test's temp dir.
 func buildProxy(t testing.TB) string {
@@ -273,7 +286,26 @@ func save(t testing.TB, host *netns.NsHandle, v6 bool) string {
 			keep = append(keep, counters.ReplaceAllString(l, ""))
 		}
 	}
-	return strings.Join(keep, "\n")
+	h := netns.None()
+	if host != nil {
+		h = *host
+	}
+	return strings.Join(keep, "\n") + "\nnf_tables:\n" + nftdump.State(t, h)
+}
+
+// withNFT runs fn with an nf_tables connection to the host namespace.
+func withNFT(t testing.TB, host *netns.NsHandle, fn func(*nft.Conn)) {
+	t.Helper()
+	h := netns.None()
+	if host != nil {
+		h = *host
+	}
+	c, err := nft.Open(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fn(c)
 }
 
 // instantiate makes the nat and filter tables exist (iptables-save shows a
@@ -312,7 +344,17 @@ func newIPT(t testing.TB, host *netns.NsHandle, v6 bool) *iptables.IPTable {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ipt.RemoveAll(ipt.Prefix()) })
+	t.Cleanup(func() {
+		_ = ipt.RemoveAll(ipt.Prefix())
+		withNFT(t, host, func(c *nft.Conn) {
+			tables, _ := c.Tables()
+			for _, tb := range tables {
+				if strings.HasPrefix(tb.Name, ipt.Prefix()+"-") {
+					_ = c.Commit((&nft.Batch{}).DelTable(tb.Family, tb.Name))
+				}
+			}
+		})
+	})
 	return ipt
 }
 

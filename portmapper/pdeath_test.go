@@ -25,7 +25,7 @@ func TestHelperMapAndHang(t *testing.T) {
 	if bin == "" {
 		t.Skip("helper process only")
 	}
-	pm, err := New(Options{UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/cnmkit/libnetwork/iptables"
+	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/portallocator"
 	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -52,6 +54,11 @@ type Options struct {
 	Allocator *portallocator.PortAllocator
 	// ProxyReadyTimeout bounds the wait for a proxy. Default: 10s.
 	ProxyReadyTimeout time.Duration
+	// IPTablesRules programs the NAT of mappings as iptables rules, one
+	// iptables-restore run per change, instead of elements of nf_tables
+	// maps (the default, used when the kernel has nf_tables). The forward
+	// accept rules are iptables rules either way.
+	IPTablesRules bool
 }
 
 // SCTPAddr is the address of an SCTP endpoint (the standard library has none).
@@ -86,13 +93,17 @@ type PortMapper struct {
 	ctrLocks map[string]*ctrLock
 	localnet map[string]*localnetRef
 	nl       *netlink.Handle
+	nft      *nft.Conn // nil: iptables rules
 
 	stateMu sync.Mutex
 }
 
-// family is the iptables side of one IP family.
+// family is the firewall side of one IP family.
 type family struct {
 	ipt                  *iptables.IPTable
+	nft                  *nft.Conn // nil: iptables rules
+	nfam                 nft.Family
+	table                string // nf_tables table
 	v6                   bool
 	natChain, postChain  string
 	filterChain          string
@@ -157,22 +168,59 @@ func New(opts Options) (*PortMapper, error) {
 			return nil, err
 		}
 	}
-	if opts.IPTable4 != nil {
-		pm.fam[0] = pm.newFamily(opts.IPTable4, false)
-	}
-	if opts.IPTable6 != nil {
-		pm.fam[1] = pm.newFamily(opts.IPTable6, true)
-	}
-	for _, f := range pm.fam {
-		if f == nil {
-			continue
-		}
-		if err := f.setup(opts.UserlandProxy); err != nil {
-			pm.closeHandles()
-			return nil, err
-		}
+	if err := pm.setupFamilies(); err != nil {
+		pm.closeHandles()
+		return nil, err
 	}
 	return pm, nil
+}
+
+// setupFamilies sets up the families' rules: with nf_tables unless the
+// options or the kernel say otherwise.
+func (pm *PortMapper) setupFamilies() error {
+	if pm.opts.IPTable4 == nil && pm.opts.IPTable6 == nil {
+		return nil
+	}
+	if !pm.opts.IPTablesRules {
+		c, err := nft.Open(pm.namespace())
+		if err != nil {
+			return err
+		}
+		pm.nft = c
+	}
+	for {
+		pm.fam = [2]*family{}
+		if pm.opts.IPTable4 != nil {
+			pm.fam[0] = pm.newFamily(pm.opts.IPTable4, false)
+		}
+		if pm.opts.IPTable6 != nil {
+			pm.fam[1] = pm.newFamily(pm.opts.IPTable6, true)
+		}
+		var err error
+		for _, f := range pm.fam {
+			if f != nil && err == nil {
+				err = f.setup(pm.opts.UserlandProxy)
+			}
+		}
+		if err == nil || pm.nft == nil || !types.IsNotImplemented(err) {
+			return err
+		}
+		logrus.WithError(err).Info("portmapper: no nf_tables, iptables rules instead")
+		pm.nft.Close()
+		pm.nft = nil
+	}
+}
+
+// NFTables reports whether mappings are nf_tables map elements (cheap to
+// add and remove one by one) rather than iptables rules.
+func (pm *PortMapper) NFTables() bool { return pm.nft != nil }
+
+// namespace returns the handle of the portmapper's namespace.
+func (pm *PortMapper) namespace() netns.NsHandle {
+	if pm.inNS {
+		return pm.nsh
+	}
+	return netns.None()
 }
 
 // familyOf returns the iptables side for ip, or nil.
@@ -241,6 +289,9 @@ func (pm *PortMapper) closeHandles() {
 	if pm.nl != nil {
 		pm.nl.Close()
 		pm.nl = nil
+	}
+	if pm.nft != nil {
+		pm.nft.Close()
 	}
 	if pm.inNS {
 		pm.nsh.Close()

@@ -2,6 +2,7 @@ package portmapper
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cnmkit/libnetwork/internal/testutils"
+	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/vishvananda/netns"
 )
@@ -46,7 +48,7 @@ func TestMapRealTraffic(t *testing.T) {
 			pristine := save(t, host, false)
 			testBefore := save(t, nil, false)
 			runDir := t.TempDir()
-			pm, err := New(Options{IPTable4: ipt, UserlandProxy: tc.proxy, ProxyPath: bin,
+			pm, err := newPM(Options{IPTable4: ipt, UserlandProxy: tc.proxy, ProxyPath: bin,
 				NetNSPath: nsPath, RunDir: runDir, Allocator: newAlloc(t)})
 			if err != nil {
 				t.Fatal(err)
@@ -132,7 +134,7 @@ func TestTakenPortsAndRanges(t *testing.T) {
 	tp := newTopo(t, nil, false)
 	tp.serve(t, 80)
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ func TestSharedContainerPort(t *testing.T) {
 	tp := newTopo(t, nil, false)
 	tp.serve(t, 80)
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +231,7 @@ func TestIPv6Mapping(t *testing.T) {
 	tp := newTopo(t, nil, true)
 	tp.serve(t, 80)
 	ipt6 := newIPT(t, nil, true)
-	pm, err := New(Options{IPTable6: ipt6, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable6: ipt6, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +244,11 @@ func TestIPv6Mapping(t *testing.T) {
 	if !h.(*net.TCPAddr).IP.Equal(net.IPv6unspecified) {
 		t.Fatalf("host address %v, want [::]", h)
 	}
-	if s := save(t, nil, true); !strings.Contains(s, "--to-destination ["+tp.ctrIP.String()+"]:80") {
+	want := "--to-destination [" + tp.ctrIP.String() + "]:80"
+	if pm.nft != nil {
+		want = fmt.Sprintf(" set dnat-any 06000000%04x0000=%x00500000", 8080, []byte(tp.ctrIP.To16()))
+	}
+	if s := save(t, nil, true); !strings.Contains(s, want) {
 		t.Fatalf("no IPv6 DNAT:\n%s", s)
 	}
 	mustAsk(t, &tp.out, "tcp", hostPort(tp.hostOutIP, 8080), tp.outIP)
@@ -262,7 +268,7 @@ func TestIPv6Mapping(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	testutils.RequireRoot(t)
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,10 +302,10 @@ func TestBadInput(t *testing.T) {
 	if got := save(t, nil, false); got != before {
 		t.Fatalf("bad input changed the rules:\n%s", got)
 	}
-	if _, err := New(Options{UserlandProxy: true}); !types.IsBadRequest(err) {
+	if _, err := newPM(Options{UserlandProxy: true}); !types.IsBadRequest(err) {
 		t.Errorf("proxy without path: %v", err)
 	}
-	if _, err := New(Options{IPTable4: ipt, ChainName: "OTHER"}); !types.IsBadRequest(err) {
+	if _, err := newPM(Options{IPTable4: ipt, ChainName: "OTHER"}); !types.IsBadRequest(err) {
 		t.Errorf("unprefixed chain: %v", err)
 	}
 	if err := pm.Unmap(&net.IPAddr{IP: ctr}); !types.IsBadRequest(err) {
@@ -307,23 +313,32 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestFailedRulesLeaveNothing breaks the portmapper's filter chain behind its
-// back: Map fails, and its proxy, port and NAT rules are gone.
+// TestFailedRulesLeaveNothing breaks the portmapper's filter chain (with
+// iptables rules; its nf_tables table otherwise) behind its back: Map
+// fails, and its proxy, port and NAT rules are gone.
 func TestFailedRulesLeaveNothing(t *testing.T) {
 	testutils.RequireRoot(t)
 	bin := buildProxy(t)
 	tp := newTopo(t, nil, false)
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	chain := ipt.ChainName(DefaultChainSuffix)
-	if err := ipt.Delete("filter", "FORWARD", "-j", chain); err != nil {
-		t.Fatal(err)
-	}
-	if err := runIPT("-t", "filter", "-X", chain); err != nil {
-		t.Fatal(err)
+	if pm.nft != nil {
+		withNFT(t, nil, func(c *nft.Conn) {
+			if err := c.Commit((&nft.Batch{}).DelTable(nft.IPv4, chain)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	} else {
+		if err := ipt.Delete("filter", "FORWARD", "-j", chain); err != nil {
+			t.Fatal(err)
+		}
+		if err := runIPT("-t", "filter", "-X", chain); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := save(t, nil, false)
 	_, err = pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8088, 0, true)
@@ -351,7 +366,7 @@ func TestLeftoverProxies(t *testing.T) {
 	bin := buildProxy(t)
 	tp := newTopo(t, nil, false)
 	runDir := t.TempDir()
-	pm1, err := New(Options{UserlandProxy: true, ProxyPath: bin, RunDir: runDir, Allocator: newAlloc(t)})
+	pm1, err := newPM(Options{UserlandProxy: true, ProxyPath: bin, RunDir: runDir, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +377,7 @@ func TestLeftoverProxies(t *testing.T) {
 		t.Fatalf("proxies: %v", pids)
 	}
 	// A "restarted" portmapper on the same run dir ends the leftover.
-	pm2, err := New(Options{UserlandProxy: true, ProxyPath: bin, RunDir: runDir, Allocator: newAlloc(t)})
+	pm2, err := newPM(Options{UserlandProxy: true, ProxyPath: bin, RunDir: runDir, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestRestartAdoptAndPrune(t *testing.T) {
 	tp.serve(t, 80)
 	tp.serve(t, 81)
 	ipt := newIPT(t, nil, false)
-	pm1, err := New(Options{IPTable4: ipt, Allocator: newAlloc(t)})
+	pm1, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestRestartAdoptAndPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pm2, err := New(Options{IPTable4: ipt2, Allocator: newAlloc(t)})
+	pm2, err := newPM(Options{IPTable4: ipt2, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestConcurrentMaps(t *testing.T) {
 	tp := newTopo(t, nil, false)
 	tp.serve(t, 80)
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestSCTPMapping(t *testing.T) {
 	testutils.RequireRoot(t)
 	tp := newTopo(t, nil, false)
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: "/nonexistent/proxy", Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: "/nonexistent/proxy", Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,11 @@ func TestSCTPMapping(t *testing.T) {
 	if h.Network() != "sctp" || h.String() != "0.0.0.0:9999" {
 		t.Fatalf("host address %s/%s", h.Network(), h)
 	}
-	if s := save(t, nil, false); !strings.Contains(s, "-p sctp -m sctp --dport 9999 -j DNAT --to-destination "+tp.ctrIP.String()+":9") {
+	want := "-p sctp -m sctp --dport 9999 -j DNAT --to-destination " + tp.ctrIP.String() + ":9"
+	if pm.nft != nil {
+		want = fmt.Sprintf(" set dnat-any 84000000%04x0000=%x00090000", 9999, []byte(tp.ctrIP.To4()))
+	}
+	if s := save(t, nil, false); !strings.Contains(s, want) {
 		t.Fatalf("no SCTP DNAT:\n%s", s)
 	}
 	if err := pm.Unmap(h); err != nil {

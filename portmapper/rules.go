@@ -6,7 +6,9 @@ import (
 	"sync"
 
 	"github.com/cnmkit/libnetwork/iptables"
+	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/types"
+	"github.com/vishvananda/netns"
 )
 
 // Rules are written in iptables-save's canonical form, so that a restarted
@@ -15,6 +17,9 @@ import (
 func (pm *PortMapper) newFamily(ipt *iptables.IPTable, v6 bool) *family {
 	f := &family{
 		ipt:         ipt,
+		nft:         pm.nft,
+		nfam:        nft.IPv4,
+		table:       pm.opts.ChainName,
 		v6:          v6,
 		natChain:    pm.opts.ChainName,
 		postChain:   pm.opts.ChainName + "-POST",
@@ -23,6 +28,7 @@ func (pm *PortMapper) newFamily(ipt *iptables.IPTable, v6 bool) *family {
 	}
 	if v6 {
 		f.loopback = "::1/128"
+		f.nfam = nft.IPv6
 	}
 	f.prerJump = []string{"-m", "addrtype", "--dst-type", "LOCAL"}
 	return f
@@ -38,8 +44,15 @@ func (f *family) outputJumps(proxy bool) (use, other []string) {
 }
 
 // setup creates the chains and jumps in one batch, replacing an OUTPUT jump
-// of the other proxy mode left by an earlier run.
+// of the other proxy mode left by an earlier run; with nf_tables, the table
+// and the filter chain.
 func (f *family) setup(proxy bool) error {
+	if f.nft != nil {
+		if err := f.nft.Commit(f.nftSetup(&nft.Batch{}, proxy)); err != nil {
+			return err
+		}
+		return f.nftFilter(f.ipt.NewBatch()).Commit()
+	}
 	use, other := f.outputJumps(proxy)
 	f.outputJump = use
 	return f.ipt.NewBatch().
@@ -54,9 +67,13 @@ func (f *family) setup(proxy bool) error {
 		Commit()
 }
 
-// RemoveChains removes the portmapper's chains and the jumps to them. Call
-// it after UnmapAll (or Close) when the rules should go entirely.
+// RemoveChains removes the portmapper's chains and the jumps to them, and
+// its nf_tables tables. Call it after UnmapAll (or Close) when the rules
+// should go entirely.
 func (pm *PortMapper) RemoveChains() error {
+	if err := pm.removeTables(); err != nil {
+		return err
+	}
 	for _, f := range pm.fam {
 		if f == nil {
 			continue
@@ -70,15 +87,51 @@ func (pm *PortMapper) RemoveChains() error {
 	return nil
 }
 
-// rule is one iptables rule of a mapping.
+// removeTables deletes the nf_tables tables, on a connection of its own
+// (the portmapper's is closed by then).
+func (pm *PortMapper) removeTables() error {
+	if pm.nft == nil {
+		return nil
+	}
+	h := netns.None()
+	if pm.opts.NetNSPath != "" {
+		var err error
+		if h, err = netns.GetFromPath(pm.opts.NetNSPath); err != nil {
+			return types.InternalErrorf("portmapper: open netns %q: %w", pm.opts.NetNSPath, err)
+		}
+		defer h.Close()
+	}
+	c, err := nft.Open(h)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for _, f := range pm.fam {
+		if f == nil {
+			continue
+		}
+		if err := c.Commit((&nft.Batch{}).DelTable(f.nfam, f.table)); err != nil && !types.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// rule is one iptables rule of a mapping, or with nf_tables one element
+// of a set.
 type rule struct {
 	table  iptables.Table
 	chain  string
 	args   []string
+	set    string
+	elem   nft.Elem
 	shared bool // may be needed by several mappings (same container port)
 }
 
 func (r rule) id() string {
+	if r.set != "" {
+		return r.nftID()
+	}
 	s := string(r.table) + "|" + r.chain
 	for _, a := range r.args {
 		s += "|" + a
@@ -96,6 +149,9 @@ func hostMask(ip net.IP) string {
 // rules returns the rules of m: DNAT, forward accept, hairpin masquerade
 // and, for the loopback path without proxy, the masquerade of 127/8.
 func (f *family) rules(m *mapping) []rule {
+	if f.nft != nil {
+		return f.nftRules(m)
+	}
 	proto := []string{"-p", m.proto, "-m", m.proto}
 	var dnat []string
 	if !m.hostIP.IsUnspecified() {
@@ -155,7 +211,7 @@ type ctrLock struct {
 // addRules programs m's rules in one batch; rules shared with other
 // mappings are counted. The caller holds m's container lock, not pm.mu.
 func (pm *PortMapper) addRules(f *family, m *mapping) error {
-	b := f.ipt.NewBatch()
+	b := f.newBatch()
 	var counted []string
 	pm.mu.Lock()
 	for _, r := range f.rules(m) {
@@ -166,10 +222,10 @@ func (pm *PortMapper) addRules(f *family, m *mapping) error {
 				continue
 			}
 		}
-		b.Append(r.table, r.chain, r.args...)
+		b.add(r)
 	}
 	pm.mu.Unlock()
-	if err := b.Commit(); err != nil {
+	if err := b.commit(); err != nil {
 		pm.mu.Lock()
 		for _, id := range counted {
 			pm.unshare(id)
@@ -202,15 +258,30 @@ func (pm *PortMapper) Prune() error {
 			continue
 		}
 		want := map[string]bool{}
+		nb := &nft.Batch{}
+		if f.nft != nil {
+			for _, set := range []string{setDNATAddr, setDNATAny, setHairpin, setLocalnet} {
+				nb.FlushSet(f.nfam, f.table, set)
+			}
+			want[rule{table: iptables.Filter, chain: f.filterChain, args: acceptDNAT}.id()] = true
+		}
 		pm.mu.Lock()
 		for _, m := range pm.mappings {
 			if pm.familyOf(m.ctrIP) == f {
 				for _, r := range f.rules(m) {
+					if r.set != "" && !want[r.id()] {
+						nb.AddElems(f.nfam, f.table, r.set, r.elem)
+					}
 					want[r.id()] = true
 				}
 			}
 		}
 		pm.mu.Unlock()
+		if f.nft != nil {
+			if err := f.nft.Commit(nb); err != nil {
+				return err
+			}
+		}
 		b := f.ipt.NewBatch()
 		for _, c := range f.chains() {
 			for _, args := range f.ipt.Rules(c.t, c.chain) {
@@ -232,7 +303,61 @@ type chainRef struct {
 	chain string
 }
 
-// chains returns the portmapper's chains of f.
+// chains returns the portmapper's iptables chains of f.
 func (f *family) chains() []chainRef {
+	if f.nft != nil {
+		return []chainRef{{iptables.Filter, f.filterChain}}
+	}
 	return []chainRef{{iptables.Nat, f.natChain}, {iptables.Nat, f.postChain}, {iptables.Filter, f.filterChain}}
+}
+
+// ruleBatch collects one family's rule changes for one commit.
+type ruleBatch struct {
+	f    *family
+	ipt  *iptables.Batch
+	nft  *nft.Batch
+	dels []rule // nf_tables deletions, to retry one by one
+}
+
+func (f *family) newBatch() *ruleBatch {
+	return &ruleBatch{f: f, ipt: f.ipt.NewBatch(), nft: &nft.Batch{}}
+}
+
+func (b *ruleBatch) add(r rule) {
+	if r.set != "" {
+		b.nft.AddElems(b.f.nfam, b.f.table, r.set, r.elem)
+		return
+	}
+	b.ipt.Append(r.table, r.chain, r.args...)
+}
+
+func (b *ruleBatch) del(r rule) {
+	if r.set != "" {
+		b.nft.DelElems(b.f.nfam, b.f.table, r.set, r.elem)
+		b.dels = append(b.dels, r)
+		return
+	}
+	b.ipt.Delete(r.table, r.chain, r.args...)
+}
+
+// commit applies the batch. An nf_tables batch is all or nothing; one
+// that fails because an element is already gone is retried element by
+// element, skipping the gone ones.
+func (b *ruleBatch) commit() error {
+	if b.nft.Len() > 0 {
+		err := b.f.nft.Commit(b.nft)
+		if types.IsNotFound(err) && len(b.dels) == b.nft.Len() {
+			err = nil
+			for _, r := range b.dels {
+				if e := b.f.nft.Commit((&nft.Batch{}).DelElems(b.f.nfam, b.f.table, r.set, r.elem)); e != nil && !types.IsNotFound(e) {
+					err = e
+					break
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return b.ipt.Commit()
 }

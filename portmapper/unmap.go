@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cnmkit/libnetwork/iptables"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 )
@@ -123,7 +122,7 @@ func (pm *PortMapper) unmapKeys(keys []string) (int, error) {
 // delPlan is the deletion batch of one IP family.
 type delPlan struct {
 	f       *family
-	b       *iptables.Batch
+	b       *ruleBatch
 	ms      []*mapping
 	del     [][]rule   // per mapping: the rules this batch deletes for it
 	counted [][]string // per mapping: its shared rules' ids
@@ -148,7 +147,7 @@ func (pm *PortMapper) delRulesOf(ms []*mapping) (gone, kept []*mapping, err erro
 		}
 		p := byFam[f]
 		if p == nil {
-			p = &delPlan{f: f, b: f.ipt.NewBatch()}
+			p = &delPlan{f: f, b: f.newBatch()}
 			byFam[f] = p
 			plans = append(plans, p)
 		}
@@ -164,7 +163,7 @@ func (pm *PortMapper) delRulesOf(ms []*mapping) (gone, kept []*mapping, err erro
 				}
 			}
 			del = append(del, r)
-			p.b.Delete(r.table, r.chain, r.args...)
+			p.b.del(r)
 		}
 		p.ms = append(p.ms, m)
 		p.del = append(p.del, del)
@@ -174,11 +173,11 @@ func (pm *PortMapper) delRulesOf(ms []*mapping) (gone, kept []*mapping, err erro
 
 	// The families' commands are independent: run them together.
 	if len(plans) == 1 {
-		plans[0].err = plans[0].b.Commit()
+		plans[0].err = plans[0].b.commit()
 	} else {
 		var wg sync.WaitGroup
 		for _, p := range plans {
-			wg.Go(func() { p.err = p.b.Commit() })
+			wg.Go(func() { p.err = p.b.commit() })
 		}
 		wg.Wait()
 	}
@@ -192,7 +191,7 @@ func (pm *PortMapper) delRulesOf(ms []*mapping) (gone, kept []*mapping, err erro
 		var keptHere []string
 		pm.mu.Lock()
 		for i, m := range p.ms {
-			if p.err != nil && anyLeft(p.del[i], left) {
+			if p.err != nil && (left == nil || anyLeft(p.del[i], left)) {
 				kept = append(kept, m)
 				keptHere = append(keptHere, m.key())
 				continue
@@ -222,8 +221,13 @@ func anyLeft(rs []rule, left map[string]bool) bool {
 	return false
 }
 
-// recorded returns the ids of the rules recorded in f's chains.
+// recorded returns the ids of the rules recorded in f's chains. With
+// nf_tables, whose failed batches change nothing, nil: the caller counts
+// every rule of the batch as left.
 func (f *family) recorded() map[string]bool {
+	if f.nft != nil {
+		return nil
+	}
 	out := map[string]bool{}
 	for _, c := range f.chains() {
 		for _, args := range f.ipt.Rules(c.t, c.chain) {

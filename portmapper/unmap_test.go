@@ -130,7 +130,7 @@ func TestUnmapMany(t *testing.T) {
 			tp.serve(t, 81)
 			ipt := newIPT(t, nil, false)
 			runDir := t.TempDir()
-			pm, err := New(Options{IPTable4: ipt, UserlandProxy: proxy, ProxyPath: bin, RunDir: runDir, Allocator: newAlloc(t)})
+			pm, err := newPM(Options{IPTable4: ipt, UserlandProxy: proxy, ProxyPath: bin, RunDir: runDir, Allocator: newAlloc(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,7 +257,8 @@ func TestUnmapManyFailure(t *testing.T) {
 			tp := newTopo(t, nil, false)
 			tp.serve(t, 80)
 			ipt, fault := faultyIPT(t)
-			pm, err := New(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t)})
+			// The fault is in an iptables rule.
+			pm, err := New(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t), IPTablesRules: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -351,7 +352,7 @@ func TestUnmapManyConcurrent(t *testing.T) {
 		tp.serve(t, 200+w)
 	}
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +454,7 @@ func TestUnmapManyLockOrder(t *testing.T) {
 	testutils.RequireRoot(t)
 	tp := newTopo(t, nil, false)
 	ipt := newIPT(t, nil, false)
-	pm, err := New(Options{IPTable4: ipt, Allocator: newAlloc(t)})
+	pm, err := newPM(Options{IPTable4: ipt, Allocator: newAlloc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,23 +37,26 @@
 // # Reaching port 53: DNAT by default, direct bind on request
 //
 // In ModeDNAT (the default, as libnetwork) the resolver listens on
-// kernel-chosen ports of 127.0.0.11 and installs, in the nat table of the
-// sandbox's namespace, one chain (CNMKIT-DNS with the default iptables
-// prefix) that redirects UDP and TCP port 53 of 127.0.0.11 to those ports.
-// The reason is coexistence: a socket bound to 127.0.0.11:53 makes the
-// kernel refuse (EADDRINUSE) any later bind of the wildcard address to port
-// 53, so a container that runs its own DNS server on 0.0.0.0:53 (dnsmasq,
-// CoreDNS, Pi-hole on a compose network) would fail to start. With DNAT such a container binds :53 and serves every
-// address but 127.0.0.11, while its own lookups still reach the resolver.
-// The price is one iptables-restore run when the resolver starts (~3 ms)
-// and one when it stops (~15 ms: nf_tables waits for an RCU grace period
-// when it deletes rules; StopKeepRules skips it for a namespace about to be
-// deleted), and a conntrack entry per client socket; BenchmarkLocalQuery
-// shows the same throughput in both modes.
+// kernel-chosen ports of 127.0.0.11 and installs, in the sandbox's
+// namespace, an nf_tables table (CNMKIT-DNS) whose nat output chain jumps
+// to a chain of the resolver's own that redirects UDP and TCP port 53 of
+// 127.0.0.11 to those ports. The reason is coexistence: a socket bound to
+// 127.0.0.11:53 makes the kernel refuse (EADDRINUSE) any later bind of the
+// wildcard address to port 53, so a container that runs its own DNS server
+// on 0.0.0.0:53 (dnsmasq, CoreDNS, Pi-hole on a compose network) would fail
+// to start. With DNAT such a container binds :53 and serves every address
+// but 127.0.0.11, while its own lookups still reach the resolver.
+// The rules are one netlink transaction (tens of microseconds; an
+// iptables-restore process took ~3 ms to start and ~15 ms to remove them),
+// and they coexist with whatever iptables rules the container installs. A
+// resolver started where another left its rules takes the output hook
+// over; Stop removes the table while the hook still points at its own
+// chain, and only its chain otherwise. The cost is a conntrack entry per
+// client socket; BenchmarkLocalQuery shows the same throughput in both
+// modes.
 //
-// ModeDirect binds 127.0.0.11:53 itself: no iptables binary, no nat table
-// and no conntrack are needed and start-up is a few bind calls, but the
-// sandbox can no longer bind the wildcard address to port 53. Embedders
-// that know their containers never serve DNS, or that run without iptables,
-// choose it.
+// ModeDirect binds 127.0.0.11:53 itself: no nat table and no conntrack are
+// needed and start-up is a few bind calls, but the sandbox can no longer
+// bind the wildcard address to port 53. Embedders that know their
+// containers never serve DNS, or whose kernel lacks nf_tables, choose it.
 package resolver

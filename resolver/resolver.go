@@ -168,9 +168,8 @@ func listenErr(network string, ip netip.Addr, port int, err error) error {
 func (r *Resolver) Stop() { r.stop(true) }
 
 // StopKeepRules is Stop for a namespace about to be deleted: it leaves the
-// DNAT rules, whose removal costs an nf_tables commit that waits for an RCU
-// grace period (~10-20 ms). A resolver started later in the same namespace
-// replaces them.
+// DNAT rules, which go with the namespace. A resolver started later in the
+// same namespace replaces them.
 func (r *Resolver) StopKeepRules() { r.stop(false) }
 
 func (r *Resolver) stop(removeRules bool) {
@@ -195,8 +194,10 @@ func (r *Resolver) stop(removeRules bool) {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
-	if r.rules != nil && removeRules {
-		if err := r.rules.remove(); err != nil {
+	if r.rules != nil {
+		if !removeRules {
+			r.rules.close()
+		} else if err := r.rules.remove(); err != nil {
 			r.log.WithError(err).Warn("dns: remove DNAT rules")
 		}
 	}

@@ -29,12 +29,11 @@ func (d *driver) ProgramExternalConnectivity(nid, eid string, options map[string
 	}
 	old := ep.portMapping
 	if len(old) > 0 {
-		d.ports.revoke(n, ep)
+		d.ports.revoke(ep)
 		ep.portMapping = nil
 	}
 	var got []types.PortBinding
 	if len(bindings) > 0 {
-		d.ports.settle(ep, bindings)
 		if got, err = d.ports.mapPorts(n, ep, bindings); err != nil {
 			if len(old) > 0 {
 				_ = d.storeEndpoint(ep)
@@ -47,18 +46,16 @@ func (d *driver) ProgramExternalConnectivity(nid, eid string, options map[string
 		return nil
 	}
 	if err := d.storeEndpoint(ep); err != nil {
-		d.ports.revoke(n, ep)
+		d.ports.revoke(ep)
 		ep.portMapping = nil
 		return err
 	}
 	return nil
 }
 
-// RevokeExternalConnectivity unpublishes the endpoint's ports. The rules
-// go shortly after, in one batch with other revocations (see revokeDelay);
-// the container address and host ports stay guarded meanwhile.
+// RevokeExternalConnectivity unpublishes the endpoint's ports.
 func (d *driver) RevokeExternalConnectivity(nid, eid string) error {
-	n, ep, err := d.endpoint(nid, eid)
+	_, ep, err := d.endpoint(nid, eid)
 	if err != nil {
 		return err
 	}
@@ -67,7 +64,7 @@ func (d *driver) RevokeExternalConnectivity(nid, eid string) error {
 	if len(ep.portMapping) == 0 {
 		return nil
 	}
-	d.ports.revoke(n, ep)
+	d.ports.revoke(ep)
 	ep.portMapping = nil
 	return d.storeEndpoint(ep)
 }

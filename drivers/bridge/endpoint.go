@@ -150,7 +150,7 @@ func (d *driver) DeleteEndpoint(nid, eid string) error {
 		ep.joined = false
 	}
 	if len(ep.portMapping) > 0 {
-		d.ports.revoke(n, ep)
+		d.ports.revoke(ep)
 		ep.portMapping = nil
 	}
 	ep.mu.Unlock()

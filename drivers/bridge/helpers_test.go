@@ -16,6 +16,7 @@ import (
 
 	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/internal/nftdump"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/ns"
@@ -371,7 +372,8 @@ func links(t *testing.T, nl *netlink.Handle) []string {
 
 // firewall returns iptables-save and ip6tables-save of h, without comments
 // and counters, and without tables that hold only empty built-in chains
-// with the ACCEPT policy (nf_tables keeps a table once used).
+// with the ACCEPT policy (nf_tables keeps a table once used), and h's
+// other nf_tables state (the port mapper's tables).
 func firewallState(t *testing.T, h netns.NsHandle) string {
 	t.Helper()
 	var out strings.Builder
@@ -380,6 +382,7 @@ func firewallState(t *testing.T, h netns.NsHandle) string {
 		testutils.InNS(t, h, func() (err error) { b, err = exec.Command(bin).Output(); return err })
 		out.WriteString(bin + ":\n" + normalizeSave(string(b)))
 	}
+	out.WriteString("nf_tables:\n" + nftdump.State(t, h))
 	return out.String()
 }
 

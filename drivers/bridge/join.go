@@ -30,9 +30,7 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	if ep.joined {
 		return types.ForbiddenErrorf("bridge: endpoint %s is already joined", eid)
 	}
-	// No stale published port may lead to this container's address, and
-	// the reaper must not take the host end name we are about to make.
-	d.ports.settle(ep, nil)
+	// The reaper must not take the host end name we are about to make.
 	d.reaper.forget(ep.hostName)
 	tmp, err := d.createVeth(n, ep, sboxKey)
 	if err != nil {

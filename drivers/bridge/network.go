@@ -128,7 +128,6 @@ func (d *driver) DeleteNetwork(nid string) error {
 	// Left host ends still waiting to be reaped go now: the bridge and
 	// everything on it must be gone when we return.
 	d.reaper.flush(func(e reapEntry) bool { return e.nid == nid })
-	d.ports.rev.flush(func(rv *revocation) bool { return rv.nid == nid })
 	ctx := newSetupCtx(d, n, false)
 	err := ctx.teardown(setupSteps)
 	if err != nil {

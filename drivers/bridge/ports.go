@@ -33,15 +33,12 @@ type portMapper struct {
 	alloc *portallocator.PortAllocator
 	opts  portmapper.Options
 
-	rev *revoker
-
 	mu sync.Mutex
 	pm *portmapper.PortMapper
 }
 
 func newPortMapper(d *driver, config map[string]interface{}) (*portMapper, error) {
 	p := &portMapper{d: d, alloc: portallocator.New()}
-	p.rev = &revoker{p: p}
 	p.opts = portmapper.Options{
 		UserlandProxy: d.config.EnableUserlandProxy,
 		NetNSPath:     fmt.Sprintf("/proc/self/fd/%d", int(d.hostNS)),
@@ -99,7 +96,6 @@ func (p *portMapper) start() error {
 
 // stop drops the PortMapper and its chains (with the last network).
 func (p *portMapper) stop() error {
-	p.rev.flush(nil)
 	p.mu.Lock()
 	pm := p.pm
 	p.pm = nil
@@ -126,7 +122,6 @@ func (p *portMapper) mapper() (*portmapper.PortMapper, error) {
 // close unpublishes the revoked mappings still pending. The others (their
 // rules) stay for a restarted driver, which adopts them; their proxies end.
 func (p *portMapper) close() {
-	p.rev.stop()
 	p.mu.Lock()
 	pm := p.pm
 	p.pm = nil
@@ -193,58 +188,40 @@ func (p *portMapper) mapOne(pm *portmapper.PortMapper, n *bridgeNetwork, ep *bri
 	return got, nil
 }
 
+// unmap unpublishes bindings in one firewall transaction.
 func (p *portMapper) unmap(pm *portmapper.PortMapper, bindings []types.PortBinding) {
+	var hosts []net.Addr
 	for _, b := range bindings {
-		host := hostAddr(b)
-		if host == nil {
-			continue
+		if h := hostAddr(b); h != nil {
+			hosts = append(hosts, h)
 		}
-		if err := pm.Unmap(host); err != nil && !types.IsNotFound(err) {
-			logrus.WithFields(logrus.Fields{"driver": networkType, "binding": b.String()}).WithError(err).Warn("unpublish port")
-		}
+	}
+	if err := pm.UnmapMany(hosts); err != nil {
+		logrus.WithField("driver", networkType).WithError(err).Warn("unpublish ports")
 	}
 }
 
-// revoke unpublishes ep's installed mappings: queued for the revoker when
-// the port mapper can unpublish a batch in one firewall transaction, at
-// once otherwise (one by one in the background would hold the firewall
-// lock most of the time under churn). The caller holds ep.mu.
-func (p *portMapper) revoke(n *bridgeNetwork, ep *bridgeEndpoint) {
+// revoke unpublishes ep's installed mappings. The caller holds ep.mu.
+func (p *portMapper) revoke(ep *bridgeEndpoint) {
 	if len(ep.portMapping) == 0 {
 		return
 	}
-	pm, err := p.mapper()
-	if err != nil {
-		return
-	}
-	if _, ok := interface{}(pm).(batchUnmapper); !ok {
+	if pm, err := p.mapper(); err == nil {
 		p.unmap(pm, ep.portMapping)
-		return
 	}
-	rv := revocation{nid: n.id, bindings: ep.portMapping}
-	for _, b := range ep.portMapping {
-		if !rv.usesIP(b.IP) {
-			rv.ips = append(rv.ips, b.IP)
-		}
-	}
-	p.rev.add(rv)
 }
 
-// settle unpublishes now the revoked mappings that could interfere with
-// ep: those of its container addresses and those holding host ports that
-// bindings ask for.
-func (p *portMapper) settle(ep *bridgeEndpoint, bindings []types.PortBinding) {
-	p.rev.flushIf(func(rv *revocation) bool {
-		if rv.usesIP(ep.addr.IP) || (ep.addrv6 != nil && rv.usesIP(ep.addrv6.IP)) {
-			return true
-		}
-		for _, b := range bindings {
-			if rv.holdsPort(b) {
-				return true
-			}
-		}
-		return false
-	})
+// hostAddr is the host side of an installed binding as the port mapper
+// names it.
+func hostAddr(b types.PortBinding) net.Addr {
+	if b.Proto == types.SCTP {
+		return &portmapper.SCTPAddr{IP: b.HostIP, Port: int(b.HostPort)}
+	}
+	h, err := b.HostAddr()
+	if err != nil {
+		return nil
+	}
+	return h
 }
 
 // restore publishes again, on the same host ports, the mappings of an

@@ -31,7 +31,13 @@ func RequireRoot(t testing.TB) {
 // binary in a new network and mount namespace, so that no goroutine of any
 // test can touch the host's network namespace; the parent only waits.
 // Use it as: func TestMain(m *testing.M) { testutils.IsolatedMain(m) }.
-func IsolatedMain(m *testing.M) {
+func IsolatedMain(m *testing.M) { IsolatedMainEach(m, "") }
+
+// IsolatedMainEach is IsolatedMain running the tests once per variant,
+// each in namespaces of its own with the variant ("KEY=value", or "" for
+// none) added to the environment; it fails if any run fails. Without root
+// the tests run once, without variants.
+func IsolatedMainEach(m *testing.M, variants ...string) {
 	if !IsRoot() || os.Getenv(isolatedEnv) == "1" {
 		if IsRoot() {
 			if err := ns.SetLoopbackUp(); err != nil {
@@ -46,19 +52,25 @@ func IsolatedMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "testutils: find test binary:", err)
 		os.Exit(2)
 	}
-	cmd := exec.Command(self, os.Args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), isolatedEnv+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Unshareflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS,
-		Pdeathsig:    syscall.SIGKILL,
-	}
-	if err := cmd.Run(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			os.Exit(ee.ExitCode())
+	for _, v := range variants {
+		cmd := exec.Command(self, os.Args[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.Env = append(os.Environ(), isolatedEnv+"=1")
+		if v != "" {
+			fmt.Fprintln(os.Stderr, "testutils: tests with", v)
+			cmd.Env = append(cmd.Env, v)
 		}
-		fmt.Fprintln(os.Stderr, "testutils: run isolated tests:", err)
-		os.Exit(2)
+		cmd.SysProcAttr = &syscall.SysProcAttr{
+			Unshareflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS,
+			Pdeathsig:    syscall.SIGKILL,
+		}
+		if err := cmd.Run(); err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				os.Exit(ee.ExitCode())
+			}
+			fmt.Fprintln(os.Stderr, "testutils: run isolated tests:", err)
+			os.Exit(2)
+		}
 	}
 	os.Exit(0)
 }

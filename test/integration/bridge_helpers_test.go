@@ -15,6 +15,7 @@ import (
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/internal/nftdump"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/ns"
@@ -389,7 +390,7 @@ func unreachable(t testing.TB, from, srv netns.NsHandle, ip net.IP, port int) {
 // snapshot is what the host namespace holds: links, firewall rules and the
 // namespaces pinned under the exec root.
 type snapshot struct {
-	links, ipt, ip6t, netns string
+	links, ipt, ip6t, nft, netns string
 }
 
 func (e *bridgeEnv) snapshot() snapshot {
@@ -411,7 +412,7 @@ func (e *bridgeEnv) snapshot() snapshot {
 		return nil
 	})
 	return snapshot{links: strings.Join(names, " "), ipt: e.save("iptables-save"), ip6t: e.save("ip6tables-save"),
-		netns: strings.Join(pinned, " ")}
+		nft: nftdump.State(e.t, e.host), netns: strings.Join(pinned, " ")}
 }
 
 // save returns the output of bin in the host namespace without comments
@@ -457,6 +458,9 @@ func (s snapshot) diff(o snapshot) string {
 	}
 	if s.ip6t != o.ip6t {
 		d = append(d, fmt.Sprintf("ip6tables:\n%s\nwas:\n%s", s.ip6t, o.ip6t))
+	}
+	if s.nft != o.nft {
+		d = append(d, fmt.Sprintf("nf_tables:\n%s\nwas:\n%s", s.nft, o.nft))
 	}
 	if s.netns != o.netns {
 		d = append(d, fmt.Sprintf("namespaces: %s\nwere: %s", s.netns, o.netns))
