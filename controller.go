@@ -2,6 +2,7 @@ package libnetwork
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/datastore"
@@ -101,7 +102,9 @@ type controller struct {
 	netIDs     map[string]bool     // IDs in use or being created
 	sandboxes  map[string]*sandbox // by ID
 	containers map[string]string   // container ID -> sandbox ID, including sandboxes being created
-	stopped    bool
+	// peerHosts counts the registered sandboxes with OptionHostsPeers.
+	peerHosts atomic.Int32
+	stopped   bool
 
 	defSbox defaultSandbox
 }

@@ -291,6 +291,7 @@ func (c *controller) reviveSandbox(sb *sandbox, eps []*endpoint) error {
 	}
 	c.sandboxes[sb.id] = sb
 	c.containers[sb.containerID] = sb.id
+	c.countPeerHosts(false, sb.config.hostsPeers)
 	for _, ep := range eps {
 		if ep.joinInfo != nil {
 			if err := c.publishEntries(ep.network.id, ep.joinInfo.tableEntries); err != nil {

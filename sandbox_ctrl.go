@@ -78,6 +78,7 @@ func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (S
 	c.mu.Lock()
 	c.sandboxes[sb.id] = sb
 	c.mu.Unlock()
+	c.countPeerHosts(false, sb.config.hostsPeers)
 	logrus.WithFields(logrus.Fields{"sid": sb.id, "cid": containerID}).Debug("sandbox created")
 	return sb, nil
 }
@@ -261,6 +262,7 @@ func (sb *sandbox) delete(force bool) {
 	sb.mu.Lock()
 	sb.deleted = true
 	sb.mu.Unlock()
+	c.countPeerHosts(sb.config.hostsPeers, false)
 	c.mu.Lock()
 	delete(c.sandboxes, sb.id)
 	if c.containers[sb.containerID] == sb.id {

@@ -216,9 +216,23 @@ func (sb *sandbox) refreshHostsFile(old, cfg *containerConfig) error {
 	return nil
 }
 
+// countPeerHosts follows a registered sandbox's OptionHostsPeers going
+// from was to is.
+func (c *controller) countPeerHosts(was, is bool) {
+	switch {
+	case is && !was:
+		c.peerHosts.Add(1)
+	case was && !is:
+		c.peerHosts.Add(-1)
+	}
+}
+
 // syncPeerHosts updates the hosts files of the sandboxes (other than
 // except) joined to n that keep lines for their peers.
 func (n *network) syncPeerHosts(except string) {
+	if n.ctrl.peerHosts.Load() == 0 {
+		return
+	}
 	seen := map[string]bool{except: true}
 	for _, r := range n.svcRecords() {
 		if r.SandboxID == "" || seen[r.SandboxID] {

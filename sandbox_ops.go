@@ -158,6 +158,7 @@ func (sb *sandbox) Refresh(options ...SandboxOption) error {
 	old := sb.config
 	sb.config = cfg
 	sb.mu.Unlock()
+	sb.ctrl.countPeerHosts(old.hostsPeers, cfg.hostsPeers)
 	if err := sb.refreshHostsFile(&old, &cfg); err != nil {
 		logrus.WithField("sid", sb.id).WithError(err).Warn("refresh: hosts file")
 	}

@@ -32,6 +32,9 @@ func (sb *sandbox) populateEndpoint(osSb osl.Sandbox, ep *endpoint, srcName, dst
 		}
 		if ep.iface.addrv6 != nil {
 			opts = append(opts, osl.WithIPv6Address(ep.iface.addrv6))
+		} else if !hasIPv6(ep.iface.llAddrs) {
+			// IPv4 only: no IPv6 chatter for the bridge to flood.
+			opts = append(opts, osl.WithoutIPv6LinkLocal())
 		}
 		if len(ep.iface.llAddrs) > 0 {
 			opts = append(opts, osl.WithLinkLocalAddresses(ep.iface.llAddrs))
@@ -254,4 +257,13 @@ func (sb *sandbox) moveGateway(undo *undoStack) error {
 		})
 	}
 	return nil
+}
+
+func hasIPv6(addrs []*net.IPNet) bool {
+	for _, a := range addrs {
+		if a.IP.To4() == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -79,11 +79,18 @@ type addOp struct {
 	renamed      bool
 	macSet       bool
 	mtuSet       bool
+	genModeSet   bool
 	masterSet    bool
 	up           bool
 	addrs        []*netlink.Addr
 	routes       []*netlink.Route
 }
+
+// IPv6 address generation modes (IN6_ADDR_GEN_MODE_*).
+const (
+	addrGenModeEUI64 = 0
+	addrGenModeNone  = 1
+)
 
 func (op *addOp) unlockThread() {
 	if op.threadLocked {
@@ -136,6 +143,13 @@ func (op *addOp) run() (*nwIface, error) {
 			return nil, kernelErr(err, "enslave %s to %s in sandbox %s", name, op.masterName, n.key)
 		}
 		op.masterSet = true
+	}
+	if cfg.noLL6 {
+		// Before the link goes up, which is when the address would come.
+		if err := nlh.LinkSetIP6AddrGenMode(op.dev, addrGenModeNone); err != nil {
+			return nil, kernelErr(err, "stop IPv6 link-local address generation on %s in sandbox %s", name, n.key)
+		}
+		op.genModeSet = true
 	}
 	if err := op.addAddrs(name); err != nil {
 		return nil, err
@@ -290,6 +304,9 @@ func (op *addOp) undo() {
 	}
 	if op.masterSet {
 		warn("release from master", nlh.LinkSetNoMaster(op.dev))
+	}
+	if op.genModeSet {
+		warn("restore IPv6 address generation", nlh.LinkSetIP6AddrGenMode(op.dev, addrGenModeEUI64))
 	}
 	if op.mtuSet {
 		warn("restore MTU", nlh.LinkSetMTU(op.dev, op.orig.MTU))

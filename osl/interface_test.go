@@ -270,3 +270,47 @@ func TestStaticRoutes(t *testing.T) {
 		t.Fatal("failed adds recorded routes")
 	}
 }
+
+// TestWithoutIPv6LinkLocal: an interface added with the option has no IPv6
+// address at all once up; one added without it gets its link-local one.
+func TestWithoutIPv6LinkLocal(t *testing.T) {
+	root := setup(t)
+	sb := newSandbox(t, root, "noll")
+	h := nlIn(t, sb.Key())
+	bornInside(t, sb, "noll-h0", "noll-c0")
+	bornInside(t, sb, "noll-h1", "noll-c1")
+	if err := sb.AddInterface("noll-c0", "eth", WithAddress(cidr(t, "10.5.0.2/24")), WithoutIPv6LinkLocal()); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.AddInterface("noll-c1", "eth", WithAddress(cidr(t, "10.6.0.2/24"))); err != nil {
+		t.Fatal(err)
+	}
+	v6 := func(name string) []netlink.Addr {
+		l, err := h.LinkByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs, err := h.AddrList(l, netlink.FAMILY_V6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return addrs
+	}
+	// With carrier on both the other one gets its link-local address.
+	for _, name := range []string{"noll-h0", "noll-h1"} {
+		l, err := netlink.LinkByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := netlink.LinkSetUp(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "eth1's link-local address", func() bool {
+		got := v6("eth1")
+		return len(got) == 1 && got[0].IP.IsLinkLocalUnicast()
+	})
+	if got := v6("eth0"); len(got) != 0 {
+		t.Fatalf("eth0 IPv6 addresses %v, want none", got)
+	}
+}

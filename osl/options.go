@@ -21,6 +21,7 @@ type ifaceConfig struct {
 	master  string
 	mtu     int
 	bridge  bool
+	noLL6   bool
 }
 
 // WithAddress sets the interface's IPv4 address and prefix.
@@ -42,6 +43,15 @@ func WithLinkLocalAddresses(addrs []*net.IPNet) IfaceOption {
 			c.llAddrs = append(c.llAddrs, types.GetIPNetCopy(a))
 		}
 	}
+}
+
+// WithoutIPv6LinkLocal keeps the interface from generating its IPv6
+// link-local address: without it there is no duplicate address detection,
+// router solicitation or multicast listener report, which a bridge would
+// flood to every port. For interfaces of IPv4-only networks; IPv6 stays
+// enabled for addresses set explicitly.
+func WithoutIPv6LinkLocal() IfaceOption {
+	return func(c *ifaceConfig) { c.noLL6 = true }
 }
 
 // WithMacAddress sets the interface's MAC address.

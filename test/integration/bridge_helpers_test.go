@@ -26,6 +26,7 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
 )
 
 // bridgeEnv is a controller whose host namespace is a namespace of the
@@ -53,7 +54,7 @@ func newBridgeEnv(t testing.TB, drv options.Generic) *bridgeEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &bridgeEnv{t: t, host: h, hnl: hnl, dataDir: t.TempDir(), execRoot: t.TempDir(), drv: drv}
+	e := &bridgeEnv{t: t, host: h, hnl: hnl, dataDir: t.TempDir(), execRoot: tmpfsDir(t), drv: drv}
 	t.Cleanup(func() {
 		if e.c != nil {
 			e.c.Stop()
@@ -63,6 +64,19 @@ func newBridgeEnv(t testing.TB, drv options.Generic) *bridgeEnv {
 	})
 	e.start()
 	return e
+}
+
+// tmpfsDir returns a temporary directory with a tmpfs mounted on it, as
+// the default exec root (/run/cnmkit) is on a Linux host. The tests run in
+// a mount namespace of their own whose mounts do not propagate.
+func tmpfsDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "mode=0755"); err != nil {
+		t.Fatalf("mount a tmpfs on %s: %v", dir, err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	return dir
 }
 
 func (e *bridgeEnv) start(opts ...config.Option) {
