@@ -27,6 +27,9 @@ func TestCreateDeleteNetwork(t *testing.T) {
 	if _, ok := l.(*netlink.Bridge); !ok || l.Attrs().MTU != 1400 || l.Attrs().Flags&net.FlagUp == 0 {
 		t.Fatalf("bridge %s: type %s, mtu %d, flags %v", l.Attrs().Name, l.Type(), l.Attrs().MTU, l.Attrs().Flags)
 	}
+	if s := l.(*netlink.Bridge).MulticastSnooping; s == nil || *s {
+		t.Fatalf("bridge %s: multicast snooping not off", l.Attrs().Name)
+	}
 	addrs, err := e.nl.AddrList(l, netlink.FAMILY_V4)
 	if err != nil || len(addrs) != 1 || addrs[0].IPNet.String() != "10.10.0.1/24" {
 		t.Fatalf("bridge addresses %v (%v), want 10.10.0.1/24", addrs, err)

@@ -20,10 +20,20 @@ func setHairpin(s *nlraw.Socket, name string, on bool) error {
 
 // disablePort puts the bridge port name in the disabled state: the bridge
 // forwards nothing to or from it. Unlike taking the link down, this costs
-// no RCU synchronisation in the kernel. It is set through the bridge's own
-// setlink (AF_BRIDGE): set as link slave data, the state would be undone
-// at once by the carrier check that the generic link change triggers.
+// no RCU synchronisation in the kernel.
 func disablePort(s *nlraw.Socket, name string) error {
+	return setPort(s, name, nl.IFLA_BRPORT_STATE, brStateDisabled)
+}
+
+// brStateDisabled is the kernel's BR_STATE_DISABLED.
+const brStateDisabled = 0
+
+// setPort sets a one-byte bridge port attribute through the bridge's own
+// setlink (AF_BRIDGE). Set as link slave data instead, the change would go
+// through the generic link change, whose notification makes IPv6 walk the
+// namespace's whole routing table while the port has no carrier, and whose
+// carrier check would undo a disabled state at once.
+func setPort(s *nlraw.Socket, name string, attr int, v uint8) error {
 	idx, err := s.LinkIndex(name)
 	if err != nil {
 		return err
@@ -33,25 +43,8 @@ func disablePort(s *nlraw.Socket, name string) error {
 	msg.Index = int32(idx)
 	req.AddData(msg)
 	pi := nl.NewRtAttr(unix.IFLA_PROTINFO|unix.NLA_F_NESTED, nil)
-	pi.AddRtAttr(nl.IFLA_BRPORT_STATE, nl.Uint8Attr(brStateDisabled))
+	pi.AddRtAttr(attr, nl.Uint8Attr(v))
 	req.AddData(pi)
-	return s.Exec(req)
-}
-
-// brStateDisabled is the kernel's BR_STATE_DISABLED.
-const brStateDisabled = 0
-
-// setPort sets a one-byte bridge port attribute with one request that names
-// the port (no index lookup).
-func setPort(s *nlraw.Socket, name string, attr int, v uint8) error {
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
-	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
-	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
-	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
-	info.AddRtAttr(nl.IFLA_INFO_SLAVE_KIND, nl.NonZeroTerminated("bridge"))
-	data := info.AddRtAttr(nl.IFLA_INFO_SLAVE_DATA, nil)
-	data.AddRtAttr(attr, nl.Uint8Attr(v))
-	req.AddData(info)
 	return s.Exec(req)
 }
 

@@ -44,7 +44,12 @@ func setupDevice(c *setupCtx) error {
 	// A fixed MAC: otherwise the bridge takes the lowest MAC of its ports
 	// and changes it as containers come and go.
 	la.HardwareAddr = netutils.GenerateMACFromIP(cfg.AddressIPv4.IP)
-	br := &netlink.Bridge{LinkAttrs: la}
+	// No multicast snooping: with it, every port added makes the kernel
+	// re-arm the multicast timers of every port (the cost of an attach
+	// would grow with the containers on the bridge), and without a querier
+	// on the network it floods unknown groups anyway.
+	snooping := false
+	br := &netlink.Bridge{LinkAttrs: la, MulticastSnooping: &snooping}
 	if err := nlh.LinkAdd(br); err != nil {
 		return types.InternalErrorf("create bridge %s: %w", cfg.BridgeName, err)
 	}
