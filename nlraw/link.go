@@ -36,10 +36,11 @@ func NewLinkRequest(name string, mtu, masterIndex int, mac net.HardwareAddr) *nl
 }
 
 // Veth is a veth pair to create: the first end in the socket's namespace,
-// up and enslaved to MasterIndex when positive, the peer born inside the
-// namespace of PeerNSFd with its final name and MAC.
+// up (unless Down) and enslaved to MasterIndex when positive, the peer born
+// inside the namespace of PeerNSFd with its final name and MAC.
 type Veth struct {
 	Name        string
+	Down        bool
 	MasterIndex int
 	MTU         int // both ends; 0 keeps the kernel's default
 	PeerName    string
@@ -51,6 +52,10 @@ type Veth struct {
 // error (unwrapped).
 func (s *Socket) AddVeth(v Veth) error {
 	req := NewLinkRequest(v.Name, v.MTU, v.MasterIndex, nil)
+	if v.Down {
+		msg := req.Data[0].(*nl.IfInfomsg)
+		msg.Flags, msg.Change = 0, 0
+	}
 	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
 	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
 	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
@@ -65,6 +70,16 @@ func (s *Socket) AddVeth(v Veth) error {
 	}
 	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.PeerNSFd)))
 	req.AddData(info)
+	return s.Exec(req)
+}
+
+// SetUp sets link name up.
+func (s *Socket) SetUp(name string) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
 	return s.Exec(req)
 }
 

@@ -1,11 +1,13 @@
 package ns_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/ns"
+	"github.com/cnmkit/libnetwork/types"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -71,5 +73,34 @@ func TestPinnedNamespace(t *testing.T) {
 	defer now.Close()
 	if !now.Equal(before) {
 		t.Fatal("caller's namespace changed")
+	}
+}
+
+func TestWorker(t *testing.T) {
+	testutils.RequireRoot(t)
+	_, h := testutils.NewNS(t, "worker")
+	w, err := ns.NewWorker(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		err := w.Do(func() error {
+			cur, err := netns.Get()
+			if err != nil {
+				return err
+			}
+			defer cur.Close()
+			if !cur.Equal(h) {
+				return fmt.Errorf("worker thread in %s, want %s", cur, h)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	if err := w.Do(func() error { return nil }); !types.IsNoService(err) {
+		t.Fatalf("Do after Close: %v", err)
 	}
 }

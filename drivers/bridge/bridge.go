@@ -31,6 +31,7 @@ import (
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/nlraw"
+	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
@@ -70,6 +71,7 @@ type driver struct {
 	hostNS netns.NsHandle // our own duplicate of the host namespace handle
 	nlh    *netlink.Handle
 	raw    *nlraw.Socket // one-request link creation in the host namespace
+	hostW  *ns.Worker    // a thread in the host namespace, for its /proc/sys/net
 	store  datastore.DataStore
 	fw     *firewall // nil without EnableIPTables
 	ports  *portMapper
@@ -123,6 +125,10 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		d.Close()
 		return nil, types.InternalErrorf("bridge: host namespace: %w", err)
 	}
+	if d.hostW, err = ns.NewWorker(d.hostNS); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if cfg.EnableIPTables {
 		if d.fw, err = newFirewall(d.hostNS); err != nil {
 			d.Close()
@@ -161,6 +167,9 @@ func (d *driver) Close() error {
 	}
 	if d.raw != nil {
 		d.raw.Close()
+	}
+	if d.hostW != nil {
+		d.hostW.Close()
 	}
 	if d.nlh != nil {
 		d.nlh.Close()

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"errors"
+	"os"
 
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/netutils"
@@ -81,9 +82,13 @@ func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey string
 		if err != nil {
 			return "", err
 		}
-		err = d.raw.AddVeth(nlraw.Veth{Name: ep.hostName, MasterIndex: n.index(), MTU: n.config.Mtu,
+		err = d.raw.AddVeth(nlraw.Veth{Name: ep.hostName, Down: true, MasterIndex: n.index(), MTU: n.config.Mtu,
 			PeerName: tmp, PeerMAC: ep.mac, PeerNSFd: fd})
 		if err == nil {
+			if err := d.hostEndUp(ep.hostName); err != nil {
+				d.deleteHostEnd(ep.hostName)
+				return "", types.InternalErrorf("bridge: set veth %s up for endpoint %s: %w", ep.hostName, ep.id, err)
+			}
 			return tmp, nil
 		}
 		if !errors.Is(err, unix.EEXIST) || attempt > 0 {
@@ -93,6 +98,20 @@ func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey string
 		// name is taken in the sandbox: clear the first, retry once.
 		d.deleteHostEnd(ep.hostName)
 	}
+}
+
+// hostEndUp turns IPv6 off on a new host end, then sets it up. A bridge
+// port needs no address of its own; with IPv6 each would get a link-local
+// address and routes, making every link change in the host namespace walk
+// routing tables that grow with the containers, and talk to its container.
+func (d *driver) hostEndUp(name string) error {
+	err := d.hostW.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/disable_ipv6", []byte("1"), 0)
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) { // no IPv6 in the kernel
+		return err
+	}
+	return d.raw.SetUp(name)
 }
 
 // deleteHostEnd deletes the host end name now (and the pair with it).

@@ -1,7 +1,10 @@
 package bridge
 
 import (
+	"github.com/cnmkit/libnetwork/internal/testutils"
+	"github.com/vishvananda/netlink"
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -66,6 +69,18 @@ func TestEndpointLifecycle(t *testing.T) {
 	// own published ports.
 	if pi, err := e.nl.LinkGetProtinfo(hl); err != nil || !pi.Hairpin {
 		t.Fatalf("hairpin mode of the host end: %+v %v", pi, err)
+	}
+	// The host end, a bridge port, has no IPv6.
+	if a6, err := e.nl.AddrList(hl, netlink.FAMILY_V6); err != nil || len(a6) != 0 {
+		t.Fatalf("IPv6 addresses of the host end: %v %v", a6, err)
+	}
+	var v6off []byte
+	testutils.InNS(t, e.hostH, func() (err error) {
+		v6off, err = os.ReadFile("/proc/sys/net/ipv6/conf/" + hl.Attrs().Name + "/disable_ipv6")
+		return err
+	})
+	if strings.TrimSpace(string(v6off)) != "1" {
+		t.Fatalf("disable_ipv6 of the host end: %q", v6off)
 	}
 	if err := e.d.Join("n1", eidA, path, &fakeJoin{}, nil); !types.IsForbidden(err) {
 		t.Fatalf("second join: %v, want Forbidden", err)
