@@ -1,6 +1,7 @@
 package nlraw
 
 import (
+	"bytes"
 	"errors"
 	"net"
 
@@ -48,14 +49,20 @@ type Veth struct {
 	PeerNSFd    int
 }
 
-// AddVeth creates the pair with one request. An existing name is an EEXIST
-// error (unwrapped).
-func (s *Socket) AddVeth(v Veth) error {
+// AddVeth creates the pair with one request and returns the first end's
+// index (0 when the kernel does not echo new links). An existing name is
+// an EEXIST error (unwrapped). Each end has one queue, as the kernel gives
+// a veth by default; asking for it at creation spares the kernel an RCU
+// synchronisation (shrinking the queues of a registered device).
+func (s *Socket) AddVeth(v Veth) (int, error) {
 	req := NewLinkRequest(v.Name, v.MTU, v.MasterIndex, nil)
+	req.Flags |= unix.NLM_F_ECHO
 	if v.Down {
 		msg := req.Data[0].(*nl.IfInfomsg)
 		msg.Flags, msg.Change = 0, 0
 	}
+	req.AddData(nl.NewRtAttr(unix.IFLA_NUM_TX_QUEUES, nl.Uint32Attr(1)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_NUM_RX_QUEUES, nl.Uint32Attr(1)))
 	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
 	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
 	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
@@ -68,9 +75,29 @@ func (s *Socket) AddVeth(v Veth) error {
 	if len(v.PeerMAC) > 0 {
 		peer.AddRtAttr(unix.IFLA_ADDRESS, []byte(v.PeerMAC))
 	}
+	peer.AddRtAttr(unix.IFLA_NUM_TX_QUEUES, nl.Uint32Attr(1))
+	peer.AddRtAttr(unix.IFLA_NUM_RX_QUEUES, nl.Uint32Attr(1))
 	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.PeerNSFd)))
 	req.AddData(info)
-	return s.Exec(req)
+	msgs, err := s.Query(req, unix.RTM_NEWLINK)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		if len(m) < unix.SizeofIfInfomsg {
+			continue
+		}
+		attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
+		if err != nil {
+			continue
+		}
+		for _, a := range attrs {
+			if a.Attr.Type == unix.IFLA_IFNAME && string(bytes.TrimRight(a.Value, "\x00")) == v.Name {
+				return int(nl.DeserializeIfInfomsg(m).Index), nil
+			}
+		}
+	}
+	return 0, nil
 }
 
 // SetUp sets link name up.

@@ -61,15 +61,19 @@ func TestAddVethPeerBornInOtherNamespace(t *testing.T) {
 	}
 	mac := net.HardwareAddr{0x02, 0x42, 0xac, 0x11, 0x00, 0x07}
 	v := Veth{Name: "vh0", MasterIndex: idx, MTU: 1400, PeerName: "eth7", PeerMAC: mac, PeerNSFd: int(peerNS)}
-	if err := s.AddVeth(v); err != nil {
+	hostIdx, err := s.AddVeth(v)
+	if err != nil {
 		t.Fatal(err)
 	}
 	host, err := nlh.LinkByName("vh0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := host.Attrs(); a.MasterIndex != idx || a.MTU != 1400 || a.Flags&net.FlagUp == 0 {
-		t.Fatalf("host end: master %d mtu %d flags %v; want master %d, mtu 1400, up", a.MasterIndex, a.MTU, a.Flags, idx)
+	if a := host.Attrs(); a.MasterIndex != idx || a.MTU != 1400 || a.Flags&net.FlagUp == 0 || a.Index != hostIdx {
+		t.Fatalf("host end: master %d mtu %d flags %v index %d; want master %d, mtu 1400, up, index %d", a.MasterIndex, a.MTU, a.Flags, a.Index, idx, hostIdx)
+	}
+	if a := host.Attrs(); a.NumTxQueues != 1 || a.NumRxQueues != 1 {
+		t.Fatalf("host end queues: %d tx %d rx, want 1 and 1", a.NumTxQueues, a.NumRxQueues)
 	}
 	peer, err := peerNL.LinkByName("eth7")
 	if err != nil {
@@ -82,7 +86,7 @@ func TestAddVethPeerBornInOtherNamespace(t *testing.T) {
 		t.Fatalf("peer also in the first namespace (err %v)", err)
 	}
 
-	err = s.AddVeth(v)
+	_, err = s.AddVeth(v)
 	if !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("second create: %v, want EEXIST", err)
 	}

@@ -20,6 +20,7 @@ type bridgeEndpoint struct {
 	addrv6   *net.IPNet
 	mac      net.HardwareAddr
 	hostName string // host end of the veth pair, derived from the ID
+	hostIdx  int    // its index while joined (0: look it up by name)
 
 	mu sync.Mutex
 	// joined says the veth pair exists (set by Join, cleared by Leave).

@@ -39,7 +39,7 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	}
 	undo := func() { d.deleteHostEnd(ep.hostName) }
 	if cfg.HairpinMode || (d.fw != nil && !d.config.EnableUserlandProxy) {
-		if err := setHairpin(d.raw, ep.hostName, true); err != nil {
+		if err := setHairpin(d.raw, ep.hostName, ep.hostIdx, true); err != nil {
 			undo()
 			return types.InternalErrorf("bridge: hairpin mode on %s: %w", ep.hostName, err)
 		}
@@ -82,7 +82,7 @@ func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey string
 		if err != nil {
 			return "", err
 		}
-		err = d.raw.AddVeth(nlraw.Veth{Name: ep.hostName, Down: true, MasterIndex: n.index(), MTU: n.config.Mtu,
+		ep.hostIdx, err = d.raw.AddVeth(nlraw.Veth{Name: ep.hostName, Down: true, MasterIndex: n.index(), MTU: n.config.Mtu,
 			PeerName: tmp, PeerMAC: ep.mac, PeerNSFd: fd})
 		if err == nil {
 			if err := d.hostEndUp(ep.hostName); err != nil {
@@ -148,7 +148,8 @@ func (d *driver) Leave(nid, eid string) error {
 // detach cuts the host end off and queues it for deletion. The caller
 // holds ep.mu.
 func (d *driver) detach(n *bridgeNetwork, ep *bridgeEndpoint) {
-	err := disablePort(d.raw, ep.hostName)
+	err := disablePort(d.raw, ep.hostName, ep.hostIdx)
+	ep.hostIdx = 0
 	if err != nil {
 		if isGone(err) {
 			return

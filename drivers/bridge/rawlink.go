@@ -9,20 +9,21 @@ import (
 // The bridge-port requests, sent on the driver's raw socket of the host
 // namespace (see nlraw).
 
-// setHairpin turns hairpin mode on or off for the bridge port name.
-func setHairpin(s *nlraw.Socket, name string, on bool) error {
+// setHairpin turns hairpin mode on or off for the bridge port name (of
+// index idx, 0 when not known).
+func setHairpin(s *nlraw.Socket, name string, idx int, on bool) error {
 	v := uint8(0)
 	if on {
 		v = 1
 	}
-	return setPort(s, name, nl.IFLA_BRPORT_MODE, v)
+	return setPort(s, name, idx, nl.IFLA_BRPORT_MODE, v)
 }
 
 // disablePort puts the bridge port name in the disabled state: the bridge
 // forwards nothing to or from it. Unlike taking the link down, this costs
 // no RCU synchronisation in the kernel.
-func disablePort(s *nlraw.Socket, name string) error {
-	return setPort(s, name, nl.IFLA_BRPORT_STATE, brStateDisabled)
+func disablePort(s *nlraw.Socket, name string, idx int) error {
+	return setPort(s, name, idx, nl.IFLA_BRPORT_STATE, brStateDisabled)
 }
 
 // brStateDisabled is the kernel's BR_STATE_DISABLED.
@@ -32,11 +33,16 @@ const brStateDisabled = 0
 // setlink (AF_BRIDGE). Set as link slave data instead, the change would go
 // through the generic link change, whose notification makes IPv6 walk the
 // namespace's whole routing table while the port has no carrier, and whose
-// carrier check would undo a disabled state at once.
-func setPort(s *nlraw.Socket, name string, attr int, v uint8) error {
-	idx, err := s.LinkIndex(name)
-	if err != nil {
-		return err
+// carrier check would undo a disabled state at once. The port's index is
+// looked up when idx is 0; a lookup makes the kernel settle the link's
+// pending state changes first, which for a new port costs an RCU
+// synchronisation.
+func setPort(s *nlraw.Socket, name string, idx, attr int, v uint8) error {
+	if idx == 0 {
+		var err error
+		if idx, err = s.LinkIndex(name); err != nil {
+			return err
+		}
 	}
 	req := nl.NewNetlinkRequest(unix.RTM_SETLINK, unix.NLM_F_ACK)
 	msg := nl.NewIfInfomsg(unix.AF_BRIDGE)

@@ -82,13 +82,13 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	}
 	spec := nlraw.Veth{Name: ep.hostName, MasterIndex: o.devs[ep.seg].br, MTU: o.mtu,
 		PeerName: tmp, PeerMAC: ep.mac, PeerNSFd: sbFd}
-	if err := o.raw.AddVeth(spec); err != nil {
+	if _, err := o.raw.AddVeth(spec); err != nil {
 		if !errors.Is(err, unix.EEXIST) {
 			return fail(types.InternalErrorf("overlay: endpoint %s: create veth pair in sandbox %q: %w", eid, sboxKey, err))
 		}
 		// A pair left by a join whose leave did not complete: replace it.
 		_ = o.raw.DelLink(ep.hostName)
-		if err := o.raw.AddVeth(spec); err != nil {
+		if _, err := o.raw.AddVeth(spec); err != nil {
 			return fail(types.InternalErrorf("overlay: endpoint %s: create veth pair in sandbox %q: %w", eid, sboxKey, err))
 		}
 	}
