@@ -1,6 +1,7 @@
 package libnetwork
 
 import (
+	"github.com/cnmkit/libnetwork/osl"
 	"net"
 	"strings"
 	"sync"
@@ -180,7 +181,8 @@ func (d driverIface) AddressIPv6() *net.IPNet {
 // what the driver sets; the controller applies it after the driver returns,
 // so that a failed join changes nothing on the endpoint.
 type joinCtx struct {
-	ep *endpoint
+	ep   *endpoint
+	osSb osl.Sandbox // the sandbox's namespace, or nil
 
 	mu        sync.Mutex
 	info      endpointJoinInfo
@@ -195,6 +197,15 @@ var (
 )
 
 func (j *joinCtx) InterfaceName() driverapi.InterfaceNameInfo { return j }
+
+// SuggestName returns the name the sandbox will give the interface of
+// dstPrefix ("" without a namespace of the sandbox's own).
+func (j *joinCtx) SuggestName(dstPrefix string) string {
+	if j.osSb == nil {
+		return ""
+	}
+	return j.osSb.NextName(dstPrefix)
+}
 
 func (j *joinCtx) SetNames(srcName, dstPrefix string) error {
 	if strings.TrimSpace(srcName) == "" || strings.TrimSpace(dstPrefix) == "" {

@@ -96,6 +96,11 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 	}()
 
 	jc := &joinCtx{ep: ep}
+	sb.mu.Lock()
+	if !sb.config.useDefaultSandbox {
+		jc.osSb = sb.osSb // names are suggested only where the sandbox renames
+	}
+	sb.mu.Unlock()
 	jc.info.priority = scratch.joinPrio
 	if err := d.Join(n.id, ep.id, sb.Key(), jc, sb.Labels()); err != nil {
 		return driverErr(err, "driver %s: join endpoint %s (%s) to sandbox %s", n.networkType, name, ep.id, sb.id)

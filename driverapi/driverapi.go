@@ -72,6 +72,14 @@ type InterfaceNameInfo interface {
 	SetNames(srcName, dstPrefix string) error
 }
 
+// NameSuggester is implemented by the InterfaceNameInfo of a controller
+// that can tell the name its sandbox will give an interface of a prefix.
+// A driver creating the interface inside the sandbox may give it that name
+// at once (and pass it to SetNames): the sandbox then has no rename to do.
+type NameSuggester interface {
+	SuggestName(dstPrefix string) string
+}
+
 // JoinInfo lets a driver shape the sandbox during Join.
 type JoinInfo interface {
 	// InterfaceName returns the setter for the interface names.

@@ -215,16 +215,36 @@ func (op *addOp) find() (netlink.Link, error) {
 	return link, nil
 }
 
-// rename gives the link the lowest free name prefix+N of the sandbox.
-func (op *addOp) rename() (string, error) {
+// NextName returns the name AddInterface would give now to an interface
+// of the prefix: the lowest prefix+N that no added interface has.
+func (n *namespace) NextName(prefix string) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	used := n.usedIndexes(prefix)
+	for k := 0; ; k++ {
+		if !used[k] {
+			return prefix + strconv.Itoa(k)
+		}
+	}
+}
+
+// usedIndexes returns the N of the added interfaces named prefix+N. The
+// caller holds n.mu.
+func (n *namespace) usedIndexes(prefix string) map[int]bool {
 	used := map[int]bool{}
-	for _, i := range op.n.ifaces {
-		if rest, ok := strings.CutPrefix(i.dstName, op.prefix); ok {
+	for _, i := range n.ifaces {
+		if rest, ok := strings.CutPrefix(i.dstName, prefix); ok {
 			if k, err := strconv.Atoi(rest); err == nil && strconv.Itoa(k) == rest {
 				used[k] = true
 			}
 		}
 	}
+	return used
+}
+
+// rename gives the link the lowest free name prefix+N of the sandbox.
+func (op *addOp) rename() (string, error) {
+	used := op.n.usedIndexes(op.prefix)
 	tries := 0
 	for k := 0; ; k++ {
 		if used[k] {

@@ -314,3 +314,32 @@ func TestWithoutIPv6LinkLocal(t *testing.T) {
 		t.Fatalf("eth0 IPv6 addresses %v, want none", got)
 	}
 }
+
+// TestNextName: NextName is the name AddInterface gives next, and a link
+// born with it keeps it.
+func TestNextName(t *testing.T) {
+	root := setup(t)
+	sb := newSandbox(t, root, "next")
+	h := nlIn(t, sb.Key())
+	if got := sb.NextName("eth"); got != "eth0" {
+		t.Fatalf("NextName in an empty sandbox: %q", got)
+	}
+	bornInside(t, sb, "next-h0", "next-c0")
+	if err := sb.AddInterface("next-c0", "eth"); err != nil {
+		t.Fatal(err)
+	}
+	name := sb.NextName("eth")
+	if name != "eth1" {
+		t.Fatalf("NextName after eth0: %q", name)
+	}
+	bornInside(t, sb, "next-h1", name)
+	if err := sb.AddInterface(name, "eth"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.LinkByName("eth1"); err != nil {
+		t.Fatalf("eth1: %v", err)
+	}
+	if got := sb.NextName("eth"); got != "eth2" {
+		t.Fatalf("NextName after eth1: %q", got)
+	}
+}

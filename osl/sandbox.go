@@ -27,6 +27,11 @@ type Sandbox interface {
 	// bridge named srcName is created inside when there is none. On error the
 	// link is left as it was found.
 	AddInterface(srcName, dstPrefix string, options ...IfaceOption) error
+	// NextName returns the name AddInterface would give now to a link of
+	// dstPrefix, so that a link created inside the sandbox can be born with
+	// it (AddInterface then keeps it; a rename costs the kernel an RCU
+	// synchronisation).
+	NextName(dstPrefix string) string
 	// Interfaces returns the interfaces added (or found on restore).
 	Interfaces() []Interface
 	// SetGateway sets (or replaces) the IPv4 default route via gw. A nil gw does nothing.

@@ -33,7 +33,17 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	}
 	// The reaper must not take the host end name we are about to make.
 	d.reaper.forget(ep.hostName)
-	tmp, err := d.createVeth(n, ep, sboxKey)
+	prefix := cfg.ContainerIfacePrefix
+	if prefix == "" {
+		prefix = defaultIfacePrefix
+	}
+	// The container end is born with its final name when the sandbox says
+	// which: no rename afterwards.
+	name := ""
+	if s, ok := jinfo.InterfaceName().(driverapi.NameSuggester); ok {
+		name = s.SuggestName(prefix)
+	}
+	tmp, err := d.createVeth(n, ep, sboxKey, name)
 	if err != nil {
 		return err
 	}
@@ -43,10 +53,6 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 			undo()
 			return types.InternalErrorf("bridge: hairpin mode on %s: %w", ep.hostName, err)
 		}
-	}
-	prefix := cfg.ContainerIfacePrefix
-	if prefix == "" {
-		prefix = defaultIfacePrefix
 	}
 	if err := jinfo.InterfaceName().SetNames(tmp, prefix); err != nil {
 		undo()
@@ -68,19 +74,23 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	return nil
 }
 
-// createVeth makes the pair and returns the container end's temporary
-// name. A host end left by an earlier join of the same endpoint (waiting
-// for the reaper, or from a crash) is deleted first.
-func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey string) (string, error) {
+// createVeth makes the pair and returns the container end's name: name
+// when given and free in the sandbox, else a temporary one. A host end left
+// by an earlier join of the same endpoint (waiting for the reaper, or from
+// a crash) is deleted first.
+func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey, name string) (string, error) {
 	fd, err := unix.Open(sboxKey, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return "", types.BadRequestErrorf("bridge: open sandbox namespace %q: %w", sboxKey, err)
 	}
 	defer unix.Close(fd)
 	for attempt := 0; ; attempt++ {
-		tmp, err := netutils.GenerateRandomName(tmpVethPrefix, 11)
-		if err != nil {
-			return "", err
+		tmp := name
+		if tmp == "" || attempt > 0 {
+			var err error
+			if tmp, err = netutils.GenerateRandomName(tmpVethPrefix, 11); err != nil {
+				return "", err
+			}
 		}
 		ep.hostIdx, err = d.raw.AddVeth(nlraw.Veth{Name: ep.hostName, Down: true, MasterIndex: n.index(), MTU: n.config.Mtu,
 			PeerName: tmp, PeerMAC: ep.mac, PeerNSFd: fd})
@@ -94,8 +104,8 @@ func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey string
 		if !errors.Is(err, unix.EEXIST) || attempt > 0 {
 			return "", types.InternalErrorf("bridge: create veth %s for endpoint %s in sandbox %q: %w", ep.hostName, ep.id, sboxKey, err)
 		}
-		// Either our host end is still there, or (unlikely) the random
-		// name is taken in the sandbox: clear the first, retry once.
+		// Either our host end is still there, or the name is taken in
+		// the sandbox: clear the first, retry once with a random name.
 		d.deleteHostEnd(ep.hostName)
 	}
 }

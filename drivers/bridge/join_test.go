@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"fmt"
+	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/vishvananda/netlink"
 	"net"
@@ -174,5 +176,48 @@ func TestJoinBadSandbox(t *testing.T) {
 	}
 	if got := links(t, e.nl); strings.Join(got, ",") != strings.Join(before, ",") {
 		t.Fatalf("links after a failed join %v, before %v", got, before)
+	}
+}
+
+// namingJoin is a join whose sandbox suggests a name for the interface.
+type namingJoin struct {
+	fakeJoin
+	suggest string
+}
+
+func (j *namingJoin) InterfaceName() driverapi.InterfaceNameInfo { return j }
+func (j *namingJoin) SuggestName(string) string                  { return j.suggest }
+
+// TestJoinSuggestedName: the container end is born with the name the
+// sandbox suggests; when that name is taken there, with a temporary one.
+func TestJoinSuggestedName(t *testing.T) {
+	e := newEnv(t, fullConfig, nil)
+	e.createNet("n1", nil, "10.93.0.0/24", "10.93.0.1/24")
+	path, _, snl := newSandboxNS(t, "named")
+	for i, eid := range []string{"e-named", "e-taken"} {
+		if err := e.d.CreateEndpoint("n1", eid, &fakeIf{addr: cidr(t, fmt.Sprintf("10.93.0.%d/24", i+2))}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := &namingJoin{suggest: "eth4"}
+	if err := e.d.Join("n1", "e-named", path, j, nil); err != nil {
+		t.Fatal(err)
+	}
+	if j.src != "eth4" || j.prefix != "eth" {
+		t.Fatalf("SetNames(%q, %q), want eth4 and eth", j.src, j.prefix)
+	}
+	if _, err := snl.LinkByName("eth4"); err != nil {
+		t.Fatalf("no eth4 in the sandbox: %v", err)
+	}
+	// The same name again: taken, so a temporary name.
+	j2 := &namingJoin{suggest: "eth4"}
+	if err := e.d.Join("n1", "e-taken", path, j2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if j2.src == "eth4" || !strings.HasPrefix(j2.src, tmpVethPrefix) {
+		t.Fatalf("second interface named %q, want a temporary name", j2.src)
+	}
+	if _, err := snl.LinkByName(j2.src); err != nil {
+		t.Fatalf("no %s in the sandbox: %v", j2.src, err)
 	}
 }
