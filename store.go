@@ -2,9 +2,14 @@ package libnetwork
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 
 	"github.com/cnmkit/libnetwork/datastore"
+	"github.com/cnmkit/libnetwork/drivers/bridge"
+	"github.com/cnmkit/libnetwork/drivers/overlay"
 	"github.com/cnmkit/libnetwork/types"
+	"github.com/docker/libkv/store"
 )
 
 // Store layout: one object per network, endpoint and sandbox, each written
@@ -33,6 +38,15 @@ func (c *controller) initStores() error {
 			c.stores = nil
 			return types.InternalErrorf("open %s store (%s at %q): %w", scope, scfg.Client.Provider, scfg.Client.Address, err)
 		}
+		if scope == datastore.LocalScope {
+			if ds, err = c.splitRuntime(ds, scfg); err != nil {
+				for _, s := range c.stores {
+					s.Close()
+				}
+				c.stores = nil
+				return err
+			}
+		}
 		c.stores[scope] = ds
 	}
 	if c.stores[datastore.LocalScope] == nil {
@@ -43,6 +57,34 @@ func (c *controller) initStores() error {
 		return ErrDataStoreNotInitialized(datastore.LocalScope)
 	}
 	return nil
+}
+
+// runtimeStoreFile is the boltdb file, in the exec root, of the records of
+// endpoints and sandboxes.
+const runtimeStoreFile = "runtime-kv.db"
+
+// splitRuntime puts the records of endpoints and sandboxes (the
+// controller's and the drivers') in a boltdb file of the exec root, when
+// the local store is a boltdb file: they describe kernel state that a
+// reboot ends, as it empties the exec root (a tmpfs on a Linux host), and
+// there they cost no disk flush per change.
+func (c *controller) splitRuntime(local datastore.DataStore, scfg *datastore.ScopeCfg) (datastore.DataStore, error) {
+	root := c.execRoot()
+	if scfg.Client.Provider != string(store.BOLTDB) || root == "" {
+		return local, nil
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		local.Close()
+		return nil, types.InternalErrorf("create exec root %s: %w", root, err)
+	}
+	rcfg := *scfg
+	rcfg.Client.Address = filepath.Join(root, runtimeStoreFile)
+	rt, err := datastore.NewDataStore(datastore.LocalScope, &rcfg)
+	if err != nil {
+		local.Close()
+		return nil, types.InternalErrorf("open the run-time store %s: %w", rcfg.Client.Address, err)
+	}
+	return datastore.Split(local, rt, endpointKeyPrefix, sandboxKeyPrefix, bridge.EndpointKeyPrefix, overlay.EndpointKeyPrefix), nil
 }
 
 func (c *controller) closeStores() {

@@ -9,9 +9,13 @@ import (
 )
 
 // Store key prefixes of the driver's objects.
+// EndpointKeyPrefix is the kind of the driver's endpoint records in the
+// store: run-time state, gone with the host's kernel state.
+const EndpointKeyPrefix = "bridge-endpoint"
+
 const (
 	networkKeyPrefix  = "bridge"
-	endpointKeyPrefix = "bridge-endpoint"
+	endpointKeyPrefix = EndpointKeyPrefix
 )
 
 // kvMeta is the store bookkeeping of a record.

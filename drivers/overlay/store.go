@@ -9,7 +9,11 @@ import (
 )
 
 // endpointKeyPrefix is the store key prefix of the driver's endpoint records.
-const endpointKeyPrefix = "overlay-endpoint"
+// EndpointKeyPrefix is the kind of the driver's endpoint records in the
+// store: run-time state, gone with the host's kernel state.
+const EndpointKeyPrefix = "overlay-endpoint"
+
+const endpointKeyPrefix = EndpointKeyPrefix
 
 // kvMeta is the store bookkeeping of a record.
 type kvMeta struct {
