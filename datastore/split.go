@@ -50,10 +50,10 @@ func (s *split) byObject(o KVObject) DataStore {
 }
 
 func (s *split) GetObject(key string, o KVObject) error { return s.byKey(key).GetObject(key, o) }
-func (s *split) PutObjectAtomic(o KVObject) error      { return s.byObject(o).PutObjectAtomic(o) }
-func (s *split) DeleteObjectAtomic(o KVObject) error   { return s.byObject(o).DeleteObjectAtomic(o) }
-func (s *split) DeleteObject(o KVObject) error         { return s.byObject(o).DeleteObject(o) }
-func (s *split) DeleteTree(o KVObject) error           { return s.byObject(o).DeleteTree(o) }
+func (s *split) PutObjectAtomic(o KVObject) error       { return s.byObject(o).PutObjectAtomic(o) }
+func (s *split) DeleteObjectAtomic(o KVObject) error    { return s.byObject(o).DeleteObjectAtomic(o) }
+func (s *split) DeleteObject(o KVObject) error          { return s.byObject(o).DeleteObject(o) }
+func (s *split) DeleteTree(o KVObject) error            { return s.byObject(o).DeleteTree(o) }
 func (s *split) List(key string, kvObject KVObject) ([]KVObject, error) {
 	return s.byKey(key).List(key, kvObject)
 }
