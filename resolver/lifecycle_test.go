@@ -6,14 +6,13 @@ import (
 	"net"
 	"os/exec"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cnmkit/libnetwork/internal/nftdump"
 	"github.com/cnmkit/libnetwork/internal/testutils"
-	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/miekg/dns"
@@ -21,7 +20,7 @@ import (
 )
 
 // natRules returns the nat table of h as iptables-save prints it (without
-// comments) and h's nf_tables tables with their chains, one per line.
+// comments) and h's other nf_tables state.
 func natRules(t *testing.T, h netns.NsHandle) string {
 	t.Helper()
 	var out []byte
@@ -30,25 +29,7 @@ func natRules(t *testing.T, h netns.NsHandle) string {
 		out, err = exec.Command("iptables-save", "-t", "nat").Output()
 		return err
 	})
-	s := stripComments(string(out))
-	c, err := nft.Open(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	tables, err := c.Tables()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables {
-		chains, err := c.Chains(tb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sort.Strings(chains)
-		s += fmt.Sprintf("table %s: %s\n", tb, strings.Join(chains, " "))
-	}
-	return s
+	return stripComments(string(out)) + "\nnf_tables:\n" + nftdump.State(t, h)
 }
 
 // bindBoth binds UDP and TCP on addr inside h and closes them again.
@@ -339,7 +320,7 @@ func TestDNATReplacesStaleRules(t *testing.T) {
 	}
 	check := func(step, want string) {
 		t.Helper()
-		if rules := natRules(t, sb); strings.Count(rules, "table ip CNMKIT-DNS: ") != 1 {
+		if rules := natRules(t, sb); strings.Count(rules, "ip CNMKIT-DNS chain output") != 1 {
 			t.Fatalf("%s: want the DNAT table:\n%s", step, rules)
 		}
 		for _, network := range []string{"udp", "tcp"} {
