@@ -37,6 +37,13 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	if err != nil {
 		return err
 	}
+	// Born with its final name when the sandbox says which (no rename).
+	name := tmp
+	if s, ok := jinfo.InterfaceName().(driverapi.NameSuggester); ok {
+		if sug := s.SuggestName(containerIfPrefix); sug != "" {
+			name = sug
+		}
+	}
 	sbFd, err := unix.Open(sboxKey, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return types.BadRequestErrorf("overlay: open sandbox namespace %q: %w", sboxKey, err)
@@ -77,17 +84,24 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 		n.mu.Unlock()
 		return err
 	}
-	if err := n.fillJoinInfo(ep, jinfo, tmp, value); err != nil {
+	if err := n.fillJoinInfo(ep, jinfo, name, value); err != nil {
 		return fail(err)
 	}
 	spec := nlraw.Veth{Name: ep.hostName, MasterIndex: o.devs[ep.seg].br, MTU: o.mtu,
-		PeerName: tmp, PeerMAC: ep.mac, PeerNSFd: sbFd}
+		PeerName: name, PeerMAC: ep.mac, PeerNSFd: sbFd}
 	if _, err := o.raw.AddVeth(spec); err != nil {
 		if !errors.Is(err, unix.EEXIST) {
 			return fail(types.InternalErrorf("overlay: endpoint %s: create veth pair in sandbox %q: %w", eid, sboxKey, err))
 		}
-		// A pair left by a join whose leave did not complete: replace it.
+		// A pair left by a join whose leave did not complete, or the name
+		// taken in the sandbox: replace the first, use the random name.
 		_ = o.raw.DelLink(ep.hostName)
+		if spec.PeerName != tmp {
+			spec.PeerName = tmp
+			if err := jinfo.InterfaceName().SetNames(tmp, containerIfPrefix); err != nil {
+				return fail(err)
+			}
+		}
 		if _, err := o.raw.AddVeth(spec); err != nil {
 			return fail(types.InternalErrorf("overlay: endpoint %s: create veth pair in sandbox %q: %w", eid, sboxKey, err))
 		}
