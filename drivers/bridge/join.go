@@ -135,11 +135,14 @@ func (d *driver) deleteHostEnd(name string) {
 	}
 }
 
-// Leave cuts the endpoint off at once, by disabling its bridge port (no
-// RCU synchronisation, unlike taking the link down), and hands the pair to
-// the reaper: it is normally gone before the reaper's turn, with the
-// sandbox's namespace or the sandbox's own removal of its end, so that
-// detach pays no veth deletion itself.
+// Leave cuts the endpoint off at once, by taking the host end off the
+// bridge, and hands the pair to the reaper: it is normally gone before the
+// reaper's turn, with the sandbox's namespace or the sandbox's own removal
+// of its end, so that detach pays no veth deletion itself. Releasing the
+// port here costs the bridge's per-port work (which grows with its ports)
+// now, in the caller; left to the namespace's end, the same work would run
+// in the kernel's cleanup worker holding the RTNL lock, stalling the next
+// attach.
 func (d *driver) Leave(nid, eid string) error {
 	n, ep, err := d.endpoint(nid, eid)
 	if err != nil {
@@ -158,13 +161,13 @@ func (d *driver) Leave(nid, eid string) error {
 // detach cuts the host end off and queues it for deletion. The caller
 // holds ep.mu.
 func (d *driver) detach(n *bridgeNetwork, ep *bridgeEndpoint) {
-	err := disablePort(d.raw, ep.hostName, ep.hostIdx)
+	err := releasePort(d.raw, ep.hostName, ep.hostIdx)
 	ep.hostIdx = 0
 	if err != nil {
 		if isGone(err) {
 			return
 		}
-		// Not a port of a bridge any more (its bridge went away): down.
+		// Cannot be released: down.
 		l, lerr := d.nlh.LinkByName(ep.hostName)
 		if lerr != nil {
 			return

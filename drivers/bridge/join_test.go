@@ -101,6 +101,9 @@ func TestEndpointLifecycle(t *testing.T) {
 	if hl = e.hostVeth(eidA); hl == nil {
 		t.Fatal("host end gone at leave: its deletion belongs to the reaper or the sandbox")
 	}
+	if hl.Attrs().MasterIndex != 0 {
+		t.Fatalf("host end still a port of bridge %d after leave", hl.Attrs().MasterIndex)
+	}
 	if err := e.d.Leave("n1", eidA); !types.IsForbidden(err) {
 		t.Fatalf("second leave: %v, want Forbidden", err)
 	}

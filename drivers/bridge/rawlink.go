@@ -19,21 +19,24 @@ func setHairpin(s *nlraw.Socket, name string, idx int, on bool) error {
 	return setPort(s, name, idx, nl.IFLA_BRPORT_MODE, v)
 }
 
-// disablePort puts the bridge port name in the disabled state: the bridge
-// forwards nothing to or from it. Unlike taking the link down, this costs
-// no RCU synchronisation in the kernel.
-func disablePort(s *nlraw.Socket, name string, idx int) error {
-	return setPort(s, name, idx, nl.IFLA_BRPORT_STATE, brStateDisabled)
+// releasePort takes link name (of index idx, 0 when not known) off its
+// bridge, with one request.
+func releasePort(s *nlraw.Socket, name string, idx int) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(idx)
+	req.AddData(msg)
+	if idx == 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	}
+	req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(0)))
+	return s.Exec(req)
 }
-
-// brStateDisabled is the kernel's BR_STATE_DISABLED.
-const brStateDisabled = 0
 
 // setPort sets a one-byte bridge port attribute through the bridge's own
 // setlink (AF_BRIDGE). Set as link slave data instead, the change would go
-// through the generic link change, whose notification makes IPv6 walk the
-// namespace's whole routing table while the port has no carrier, and whose
-// carrier check would undo a disabled state at once. The port's index is
+// through the generic link change, whose notification makes the kernel
+// settle the port's link state (an RCU synchronisation for a new port). The port's index is
 // looked up when idx is 0; a lookup makes the kernel settle the link's
 // pending state changes first, which for a new port costs an RCU
 // synchronisation.

@@ -11,7 +11,7 @@ import (
 
 // restore re-adopts the networks and endpoints of the store: each network
 // is set up again (existing devices and rules are verified, missing ones
-// made), an endpoint whose veth host end still exists is joined and keeps
+// made), an endpoint whose veth host end is still a port of its bridge is joined and keeps
 // its port mappings, the mappings of the others are removed, and host ends
 // on our bridges that no endpoint claims are deleted.
 func (d *driver) restore() error {
@@ -117,7 +117,9 @@ func (d *driver) restoreEndpoint(rec *endpointRecord, present map[string]netlink
 		log.WithError(err).Warn("restore: skip unreadable endpoint record")
 		return
 	}
-	if _, ok := present[ep.hostName]; ok {
+	// Joined: its host end is still a port of the network's bridge (Leave
+	// takes it off at once).
+	if l, ok := present[ep.hostName]; ok && l.Attrs().MasterIndex == n.index() {
 		ep.joined = true
 		claimed[ep.hostName] = true
 		if len(ep.portMapping) > 0 {
