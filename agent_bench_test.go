@@ -2,6 +2,7 @@ package libnetwork
 
 import (
 	"fmt"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"testing"
 	"time"
 )
@@ -38,8 +39,8 @@ func BenchmarkAgentJoinToEvent(b *testing.B) {
 		check(b, ep.Delete(false))
 	}
 	b.StopTimer()
-	reportPercentiles(b, "join-to-event", join)
-	reportPercentiles(b, "leave-to-event", leave)
+	testutils.ReportPercentiles(b, "join-to-event", join)
+	testutils.ReportPercentiles(b, "leave-to-event", leave)
 }
 
 func waitClosed(b *testing.B, w <-chan struct{}) {

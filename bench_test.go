@@ -2,7 +2,7 @@ package libnetwork
 
 import (
 	"fmt"
-	"sort"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"testing"
 	"time"
 )
@@ -45,19 +45,6 @@ func BenchmarkAttachDetach(b *testing.B) {
 		detach = append(detach, t2.Sub(t1))
 	}
 	b.StopTimer()
-	reportPercentiles(b, "attach", attach)
-	reportPercentiles(b, "detach", detach)
-}
-
-func reportPercentiles(b *testing.B, what string, d []time.Duration) {
-	if len(d) == 0 {
-		return
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	pct := func(p float64) float64 {
-		i := int(p * float64(len(d)-1))
-		return float64(d[i].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), what+"-p50-ms")
-	b.ReportMetric(pct(0.99), what+"-p99-ms")
+	testutils.ReportPercentiles(b, "attach", attach)
+	testutils.ReportPercentiles(b, "detach", detach)
 }

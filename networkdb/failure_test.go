@@ -94,19 +94,40 @@ func TestNodeFailureAndReturn(t *testing.T) {
 	c.waitTable(c.running(), tname, nid, merge(mine, theirs), failBound)
 
 	// The watcher saw node 3's entries go and come back, never n3-1's
-	// return.
+	// return. Events are delivered after the table changes: read them
+	// until all are in (or the bound passes), then what is queued.
 	deleted, created := map[string]int{}, map[string]int{}
-	for drained := false; !drained; {
-		select {
-		case ev := <-ch:
-			switch ev.Type {
-			case EventDelete:
-				deleted[ev.Key]++
-			case EventCreate:
-				created[ev.Key]++
+	complete := func() bool {
+		for k := range mine {
+			if deleted[k] == 0 || created[k] == 0 {
+				return false
 			}
-		default:
-			drained = true
+		}
+		return true
+	}
+	deadline := time.After(failBound)
+	for waiting := true; waiting; {
+		var ev Event
+		if complete() {
+			select {
+			case ev = <-ch:
+			default:
+				waiting = false
+				continue
+			}
+		} else {
+			select {
+			case ev = <-ch:
+			case <-deadline:
+				waiting = false
+				continue
+			}
+		}
+		switch ev.Type {
+		case EventDelete:
+			deleted[ev.Key]++
+		case EventCreate:
+			created[ev.Key]++
 		}
 	}
 	for k := range mine {

@@ -3,7 +3,6 @@ package nft
 import (
 	"fmt"
 	"net"
-	"sort"
 	"testing"
 	"time"
 
@@ -47,14 +46,8 @@ func BenchmarkMapElem(b *testing.B) {
 				add, del = append(add, t1.Sub(t0)), append(del, time.Since(t1))
 			}
 			b.StopTimer()
-			for _, m := range []struct {
-				name string
-				ds   []time.Duration
-			}{{"add", add}, {"del", del}} {
-				sort.Slice(m.ds, func(i, j int) bool { return m.ds[i] < m.ds[j] })
-				b.ReportMetric(float64(m.ds[len(m.ds)/2].Nanoseconds())/1e3, m.name+"-p50-µs")
-				b.ReportMetric(float64(m.ds[len(m.ds)*99/100].Nanoseconds())/1e3, m.name+"-p99-µs")
-			}
+			testutils.ReportPercentilesMicro(b, "add", add)
+			testutils.ReportPercentilesMicro(b, "del", del)
 		})
 	}
 }

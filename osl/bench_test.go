@@ -2,24 +2,12 @@ package osl
 
 import (
 	"fmt"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/vishvananda/netns"
 )
-
-// reportPercentiles reports the p50 and p99 of per-op durations in ms.
-func reportPercentiles(b *testing.B, d []time.Duration) {
-	if len(d) == 0 {
-		return
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	ms := func(x time.Duration) float64 { return float64(x) / float64(time.Millisecond) }
-	b.ReportMetric(ms(d[len(d)/2]), "p50-ms")
-	b.ReportMetric(ms(d[(len(d)*99)/100]), "p99-ms")
-}
 
 func BenchmarkNewSandboxDestroy(b *testing.B) {
 	testutils.SetupTestOSContext(b)
@@ -38,7 +26,7 @@ func BenchmarkNewSandboxDestroy(b *testing.B) {
 		d = append(d, time.Since(t0))
 	}
 	b.StopTimer()
-	reportPercentiles(b, d)
+	testutils.ReportPercentiles(b, "", d)
 }
 
 // benchAdd times AddInterface of a veth end, born inside the sandbox or
@@ -80,7 +68,7 @@ func benchAdd(b *testing.B, slow bool) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	reportPercentiles(b, d)
+	testutils.ReportPercentiles(b, "", d)
 }
 
 func BenchmarkAddInterface(b *testing.B)         { benchAdd(b, false) }

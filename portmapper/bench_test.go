@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +46,8 @@ func BenchmarkMapUnmap(b *testing.B) {
 				unmapT = append(unmapT, time.Since(t1))
 			}
 			b.StopTimer()
-			report(b, "map", mapT)
-			report(b, "unmap", unmapT)
+			testutils.ReportPercentiles(b, "map", mapT)
+			testutils.ReportPercentiles(b, "unmap", unmapT)
 		})
 	}
 }
@@ -100,8 +99,8 @@ func BenchmarkUnmapMany(b *testing.B) {
 				for i, d := range calls {
 					per[i] = d / time.Duration(n)
 				}
-				report(b, "call", calls)
-				report(b, "mapping", per)
+				testutils.ReportPercentiles(b, "call", calls)
+				testutils.ReportPercentiles(b, "mapping", per)
 			})
 		}
 	}
@@ -120,17 +119,4 @@ func installUnrelated(b *testing.B, chain string, n int) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("install %d rules: %v: %s", n, err, out)
 	}
-}
-
-func report(b *testing.B, name string, d []time.Duration) {
-	if len(d) == 0 {
-		return
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	pct := func(p float64) float64 {
-		i := int(p * float64(len(d)-1))
-		return float64(d[i].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), name+"-p50-ms")
-	b.ReportMetric(pct(0.99), name+"-p99-ms")
 }

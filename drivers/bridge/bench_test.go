@@ -3,7 +3,6 @@ package bridge
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
@@ -103,19 +102,6 @@ func benchJoinLeave(b *testing.B, n int, port bool) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	reportPercentiles(b, "attach", attach)
-	reportPercentiles(b, "detach", detach)
-}
-
-// reportPercentiles reports the p50 and p99 of ds in milliseconds.
-func reportPercentiles(b *testing.B, what string, ds []time.Duration) {
-	if len(ds) == 0 {
-		return
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	p := func(q float64) float64 {
-		return float64(ds[int(q*float64(len(ds)-1))].Microseconds()) / 1000
-	}
-	b.ReportMetric(p(0.5), what+"-p50-ms")
-	b.ReportMetric(p(0.99), what+"-p99-ms")
+	testutils.ReportPercentiles(b, "attach", attach)
+	testutils.ReportPercentiles(b, "detach", detach)
 }

@@ -3,11 +3,11 @@ package overlay
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -17,21 +17,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
-
-// percentile returns the p-th percentile of ds (sorted in place).
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	i := int(float64(len(ds)-1) * p)
-	return ds[i]
-}
-
-func reportLatency(b *testing.B, name string, ds []time.Duration) {
-	b.ReportMetric(float64(percentile(ds, 0.5).Microseconds())/1000, name+"-p50-ms")
-	b.ReportMetric(float64(percentile(ds, 0.99).Microseconds())/1000, name+"-p99-ms")
-}
 
 // BenchmarkJoinToReachable measures the time from Join on host 2 until a
 // container on host 1 completes a TCP handshake with the new container:
@@ -122,9 +107,9 @@ func BenchmarkJoinToReachable(b *testing.B) {
 				b.StartTimer()
 			}
 			b.StopTimer()
-			reportLatency(b, "join", join)
-			reportLatency(b, "ready", ready)
-			reportLatency(b, "reachable", total)
+			testutils.ReportPercentiles(b, "join", join)
+			testutils.ReportPercentiles(b, "ready", ready)
+			testutils.ReportPercentiles(b, "reachable", total)
 		})
 	}
 }
@@ -341,7 +326,7 @@ func BenchmarkVXLANCreate(b *testing.B) {
 				b.StartTimer()
 			}
 			b.StopTimer()
-			reportLatency(b, mode, ds)
+			testutils.ReportPercentiles(b, mode, ds)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package integration
 import (
 	"fmt"
 	"os/exec"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -79,8 +78,8 @@ func benchAttachDetach(b *testing.B, n int, port bool, rules int) {
 		attach, detach = append(attach, t1.Sub(t0)), append(detach, t2.Sub(t1))
 	}
 	b.StopTimer()
-	report(b, "attach", attach)
-	report(b, "detach", detach)
+	testutils.ReportPercentiles(b, "attach", attach)
+	testutils.ReportPercentiles(b, "detach", detach)
 }
 
 // serial asks IPAM for the address after the last one handed out, as
@@ -112,15 +111,4 @@ func fillRules(b *testing.B, e *bridgeEnv, rules int) {
 		}
 		return nil
 	})
-}
-
-// report reports the p50 and p99 of ds in milliseconds.
-func report(b *testing.B, what string, ds []time.Duration) {
-	if len(ds) == 0 {
-		return
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	q := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(q(0.5), what+"-p50-ms")
-	b.ReportMetric(q(0.99), what+"-p99-ms")
 }

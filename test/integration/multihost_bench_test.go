@@ -6,7 +6,6 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,20 +26,6 @@ func mhBenchBuild(b *testing.B) dnetBinaries {
 		b.Fatalf("build dnet: %v\n%s", err, out)
 	}
 	return dnetBinaries{daemon: bin, cli: bin}
-}
-
-// percentileOf returns the p-th percentile of ds (sorted in place).
-func percentileOf(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[int(float64(len(ds)-1)*p)]
-}
-
-func reportMS(b *testing.B, name string, ds []time.Duration) {
-	b.ReportMetric(float64(percentileOf(ds, 0.5).Microseconds())/1000, name+"-p50-ms")
-	b.ReportMetric(float64(percentileOf(ds, 0.99).Microseconds())/1000, name+"-p99-ms")
 }
 
 var mhBenchNet = mhNet{id: "mhbench01", name: "bench", subnet: "10.78.0.0/16", vni: "4343"}
@@ -107,8 +92,8 @@ func BenchmarkMultiHostJoinReach(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	reportMS(b, "join-reach", total)
-	reportMS(b, "attach", attach)
+	testutils.ReportPercentiles(b, "join-reach", total)
+	testutils.ReportPercentiles(b, "attach", attach)
 	c.removeAll(mhBenchNet)
 }
 
