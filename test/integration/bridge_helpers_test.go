@@ -485,6 +485,7 @@ func (s snapshot) diff(o snapshot) string {
 // buildProxy builds cmd/proxy into a directory of t's.
 func buildProxy(t testing.TB) string {
 	t.Helper()
+	testutils.RequireRoot(t) // the tests that use it need root anyway
 	bin := filepath.Join(t.TempDir(), "cnmkit-proxy")
 	if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "../../cmd/proxy").CombinedOutput(); err != nil {
 		t.Fatalf("build the proxy: %v\n%s", err, out)

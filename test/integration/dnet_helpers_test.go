@@ -37,6 +37,7 @@ type dnetBinaries struct {
 // dnetBuild builds cmd/dnet into dir.
 func dnetBuild(t *testing.T, dir string) dnetBinaries {
 	t.Helper()
+	testutils.RequireRoot(t) // the daemons need root anyway
 	build := func(name string, race bool) string {
 		bin := filepath.Join(dir, name)
 		args := []string{"build", "-buildvcs=false", "-o", bin}
