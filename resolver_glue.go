@@ -1,6 +1,7 @@
 package libnetwork
 
 import (
+	"github.com/cnmkit/libnetwork/types"
 	"net"
 
 	"github.com/cnmkit/libnetwork/resolver"
@@ -72,7 +73,16 @@ func (sb *sandbox) startResolver() {
 		return
 	}
 	defer h.Close()
-	if err := r.Start(h); err != nil {
+	err = r.Start(h)
+	if types.IsNotImplemented(err) && rcfg.Mode == resolver.ModeDNAT {
+		// No nf_tables in the kernel: bind port 53 directly.
+		log.WithError(err).Info("embedded DNS: direct bind instead of DNAT")
+		rcfg.Mode = resolver.ModeDirect
+		if r, err = resolver.New(dnsBackend{sb}, rcfg); err == nil {
+			err = r.Start(h)
+		}
+	}
+	if err != nil {
 		log.WithError(err).Warn("embedded DNS: start")
 		return
 	}

@@ -58,5 +58,7 @@
 // ModeDirect binds 127.0.0.11:53 itself: no nat table and no conntrack are
 // needed and start-up is a few bind calls, but the sandbox can no longer
 // bind the wildcard address to port 53. Embedders that know their
-// containers never serve DNS, or whose kernel lacks nf_tables, choose it.
+// containers never serve DNS choose it; without nf_tables in the kernel,
+// Start in ModeDNAT is a NotImplemented error and the controller falls back
+// to it.
 package resolver
