@@ -1,7 +1,8 @@
-// Package portmapper publishes container ports on host ports: DNAT rules
-// for traffic from outside and from the host itself, and, for the host's
-// loopback, either a userland proxy process per mapping (cmd/proxy) or
-// route_localnet with a loopback DNAT.
+// Package portmapper publishes container ports on host ports: DNAT for
+// traffic from outside and from the host itself (elements of nf_tables
+// maps, or iptables rules where the kernel has no nf_tables; see
+// nftrules.go), and, for the host's loopback, either a userland proxy
+// process per mapping (cmd/proxy) or route_localnet with a loopback DNAT.
 package portmapper
 
 import (

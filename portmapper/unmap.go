@@ -52,7 +52,8 @@ func (pm *PortMapper) Unmap(host net.Addr) error {
 }
 
 // UnmapMany removes the mappings published at hosts as Unmap does for each,
-// deleting all their rules with one iptables-restore call per IP family.
+// deleting all their rules with one transaction (nf_tables) or one
+// iptables-restore call per IP family.
 // Addresses with no mapping are skipped. An address of an unknown protocol
 // is a BadRequest error and nothing is removed. When rules cannot be
 // removed, the mappings that still have some stay (unmapping them again

@@ -12,15 +12,17 @@
 // firewall steps only describe rules: the pipeline programs all of a
 // network's rules with one iptables-restore call per IP version.
 //
-// Detaching: Leave disables the host end's bridge port (the endpoint is
-// cut off at once, without the RCU wait of taking a link down) and leaves
-// the deletion of the pair to whoever comes first: the sandbox's namespace
-// going away (which frees the pair asynchronously), the controller deleting
-// the container end, or the driver's reaper, which deletes host ends still
-// present after reapDelay. Deleting a veth costs an RCU grace period (~20
-// ms), so detach pays it at most once, off the caller's path. Revoked port
-// mappings are likewise unpublished in batches shortly after (revokeDelay):
-// deleting iptables rules also costs a grace period.
+// Published ports are elements of the port mapper's nf_tables maps (see
+// portmapper): one netlink transaction per change, whatever the number of
+// rules, so they are published and revoked at once.
+//
+// Detaching: Leave takes the host end off the bridge (the endpoint is cut
+// off at once) and leaves the deletion of the pair to whoever comes first:
+// the sandbox's namespace going away (which frees the pair
+// asynchronously), the controller deleting the container end, or the
+// driver's reaper, which deletes host ends still present after reapDelay.
+// Deleting a veth costs an RCU grace period (~20 ms), so detach pays it at
+// most once, off the caller's path.
 package bridge
 
 import (

@@ -25,9 +25,10 @@ const DefaultProxyName = "cnmkit-proxy"
 const ExecRootKey = netlabel.ExecRoot
 
 // portMapper publishes the endpoints' ports through a portmapper.PortMapper.
-// With iptables the PortMapper (and its chains) lives while the driver has
-// networks: it is made with the first and dropped with the last, so that
-// nothing stays in the firewall. Each driver has its own port allocator.
+// With iptables the PortMapper (its chains and nf_tables tables) lives while
+// the driver has networks: it is made with the first and dropped with the
+// last, so that nothing stays in the firewall. Each driver has its own port
+// allocator.
 type portMapper struct {
 	d     *driver
 	alloc *portallocator.PortAllocator
@@ -119,8 +120,8 @@ func (p *portMapper) mapper() (*portmapper.PortMapper, error) {
 	return p.pm, nil
 }
 
-// close unpublishes the revoked mappings still pending. The others (their
-// rules) stay for a restarted driver, which adopts them; their proxies end.
+// close lets go of the port mapper: the mappings (their rules) stay for a
+// restarted driver, which adopts them; their proxies end.
 func (p *portMapper) close() {
 	p.mu.Lock()
 	pm := p.pm
