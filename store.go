@@ -160,14 +160,4 @@ func listObjects(s datastore.DataStore, prefix []string, kind datastore.KVObject
 }
 
 // kvMeta is the store bookkeeping shared by the record types.
-type kvMeta struct {
-	index  uint64
-	exists bool
-}
-
-func (m *kvMeta) Index() uint64 { return m.index }
-func (m *kvMeta) SetIndex(i uint64) {
-	m.index = i
-	m.exists = true
-}
-func (m *kvMeta) Exists() bool { return m.exists }
+type kvMeta = datastore.Meta

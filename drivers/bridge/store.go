@@ -18,22 +18,9 @@ const (
 	endpointKeyPrefix = EndpointKeyPrefix
 )
 
-// kvMeta is the store bookkeeping of a record.
-type kvMeta struct {
-	index  uint64
-	exists bool
-}
-
-func (m *kvMeta) Index() uint64      { return m.index }
-func (m *kvMeta) SetIndex(i uint64)  { m.index, m.exists = i, true }
-func (m *kvMeta) Exists() bool       { return m.exists }
-func (m *kvMeta) DataScope() string  { return datastore.LocalScope }
-func (m *kvMeta) Skip() bool         { return false }
-func (m *kvMeta) copyMeta(o *kvMeta) { o.index, o.exists = m.index, m.exists }
-
 // networkRecord is a network's configuration in the store.
 type networkRecord struct {
-	kvMeta
+	datastore.LocalMeta
 	Config networkConfiguration
 	Pool4  string `json:",omitempty"`
 	Addr4  string `json:",omitempty"`
@@ -57,7 +44,7 @@ func (r *networkRecord) SetValue(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return types.InternalErrorf("decode bridge network record: %w", err)
 	}
-	v.kvMeta = r.kvMeta
+	v.LocalMeta = r.LocalMeta
 	*r = v
 	return nil
 }
@@ -101,7 +88,7 @@ func newNetworkRecord(c *networkConfiguration) *networkRecord {
 // endpointRecord is an endpoint in the store: addresses, MAC and the
 // installed port mappings.
 type endpointRecord struct {
-	kvMeta
+	datastore.LocalMeta
 	ID          string
 	NetworkID   string
 	Addr        string
@@ -127,7 +114,7 @@ func (r *endpointRecord) SetValue(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return types.InternalErrorf("decode bridge endpoint record: %w", err)
 	}
-	v.kvMeta = r.kvMeta
+	v.LocalMeta = r.LocalMeta
 	*r = v
 	return nil
 }
@@ -197,7 +184,7 @@ func (d *driver) storeNetwork(n *bridgeNetwork) error {
 	rec := newNetworkRecord(n.config)
 	n.mu.Lock()
 	if n.rec != nil {
-		n.rec.kvMeta.copyMeta(&rec.kvMeta)
+		rec.LocalMeta = n.rec.LocalMeta
 	}
 	n.mu.Unlock()
 	if err := d.store.PutObjectAtomic(rec); err != nil {
@@ -231,7 +218,7 @@ func (d *driver) storeEndpoint(ep *bridgeEndpoint) error {
 		rec.PortMapping = append(rec.PortMapping, pb.String())
 	}
 	if ep.rec != nil {
-		ep.rec.kvMeta.copyMeta(&rec.kvMeta)
+		rec.LocalMeta = ep.rec.LocalMeta
 	}
 	if err := d.store.PutObjectAtomic(rec); err != nil {
 		return types.InternalErrorf("store bridge endpoint %s: %w", ep.id, err)

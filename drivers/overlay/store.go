@@ -15,23 +15,11 @@ const EndpointKeyPrefix = "overlay-endpoint"
 
 const endpointKeyPrefix = EndpointKeyPrefix
 
-// kvMeta is the store bookkeeping of a record.
-type kvMeta struct {
-	index  uint64
-	exists bool
-}
-
-func (m *kvMeta) Index() uint64     { return m.index }
-func (m *kvMeta) SetIndex(i uint64) { m.index, m.exists = i, true }
-func (m *kvMeta) Exists() bool      { return m.exists }
-func (m *kvMeta) DataScope() string { return datastore.LocalScope }
-func (m *kvMeta) Skip() bool        { return false }
-
 // endpointRecord is an endpoint in the local store: what CreateEndpoint
 // was given, since the controller does not replay it after a restart.
 // Whether the endpoint is joined is read back from the kernel.
 type endpointRecord struct {
-	kvMeta
+	datastore.LocalMeta
 	ID        string
 	NetworkID string
 	Addr      string `json:",omitempty"`
@@ -55,7 +43,7 @@ func (r *endpointRecord) SetValue(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return types.InternalErrorf("decode overlay endpoint record: %w", err)
 	}
-	v.kvMeta = r.kvMeta
+	v.LocalMeta = r.LocalMeta
 	*r = v
 	return nil
 }
