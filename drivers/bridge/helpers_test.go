@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -24,9 +23,6 @@ import (
 	"github.com/docker/libkv/store"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/net/icmp"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 func TestMain(m *testing.M) { testutils.IsolatedMain(m) }
@@ -241,48 +237,6 @@ func (c *container) configure(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// ping sends one ICMP echo from inside h to dst and waits up to timeout.
-func ping(h netns.NsHandle, dst net.IP, timeout time.Duration) error {
-	return ns.WithNetNS(h, func() error {
-		v6 := dst.To4() == nil
-		network, laddr, proto := "ip4:icmp", "0.0.0.0", 1
-		var typ icmp.Type = ipv4.ICMPTypeEcho
-		if v6 {
-			network, laddr, proto, typ = "ip6:ipv6-icmp", "::", 58, ipv6.ICMPTypeEchoRequest
-		}
-		c, err := icmp.ListenPacket(network, laddr)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		id := os.Getpid() & 0xffff
-		msg := icmp.Message{Type: typ, Body: &icmp.Echo{ID: id, Seq: 1, Data: []byte("cnmkit")}}
-		b, err := msg.Marshal(nil)
-		if err != nil {
-			return err
-		}
-		if _, err := c.WriteTo(b, &net.IPAddr{IP: dst}); err != nil {
-			return err
-		}
-		_ = c.SetReadDeadline(time.Now().Add(timeout))
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := c.ReadFrom(buf)
-			if err != nil {
-				return err
-			}
-			m, err := icmp.ParseMessage(proto, buf[:n])
-			if err != nil {
-				continue
-			}
-			if echo, ok := m.Body.(*icmp.Echo); ok && from.(*net.IPAddr).IP.Equal(dst) && echo.ID == id &&
-				(m.Type == ipv4.ICMPTypeEchoReply || m.Type == ipv6.ICMPTypeEchoReply) {
-				return nil
-			}
-		}
-	})
 }
 
 // eventually polls cond until it holds or a deadline passes.

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"net"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ const blockedWait = 700 * time.Millisecond
 func reachable(t *testing.T, from netns.NsHandle, srv netns.NsHandle, ip string, port string) {
 	t.Helper()
 	listen(t, srv, net.JoinHostPort(ip, port))
-	eventually(t, "ping "+ip, func() error { return ping(from, net.ParseIP(ip), 300*time.Millisecond) })
+	eventually(t, "ping "+ip, func() error { return testutils.Ping(from, net.ParseIP(ip), 300*time.Millisecond) })
 	eventually(t, "tcp "+ip, func() error { _, err := dial(from, net.JoinHostPort(ip, port), time.Second); return err })
 }
 
@@ -27,7 +28,7 @@ func reachable(t *testing.T, from netns.NsHandle, srv netns.NsHandle, ip string,
 func blocked(t *testing.T, from netns.NsHandle, srv netns.NsHandle, ip string, port string) {
 	t.Helper()
 	listen(t, srv, net.JoinHostPort(ip, port))
-	if err := ping(from, net.ParseIP(ip), blockedWait); err == nil {
+	if err := testutils.Ping(from, net.ParseIP(ip), blockedWait); err == nil {
 		t.Errorf("ping %s got through", ip)
 	}
 	if _, err := dial(from, net.JoinHostPort(ip, port), blockedWait); err == nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"io"
 	"net"
 	"os"
@@ -13,9 +14,6 @@ import (
 	"time"
 
 	"github.com/cnmkit/libnetwork/ns"
-	"golang.org/x/net/icmp"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,50 +77,11 @@ func (ct *container) expectTCP(t testing.TB, ip net.IP, port int, want string) {
 }
 
 // ping sends one ICMP echo from inside ct to ip and waits for the reply.
-func (ct *container) ping(ip net.IP, timeout time.Duration) error {
-	return ct.run(func() error {
-		network, listen, proto := "ip4:icmp", "0.0.0.0", 1
-		var typ icmp.Type = ipv4.ICMPTypeEcho
-		if ip.To4() == nil {
-			network, listen, proto, typ = "ip6:ipv6-icmp", "::", 58, ipv6.ICMPTypeEchoRequest
-		}
-		c, err := icmp.ListenPacket(network, listen)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		id := os.Getpid() & 0xffff
-		msg := icmp.Message{Type: typ, Body: &icmp.Echo{ID: id, Seq: 1, Data: []byte("overlay")}}
-		b, err := msg.Marshal(nil)
-		if err != nil {
-			return err
-		}
-		if _, err := c.WriteTo(b, &net.IPAddr{IP: ip}); err != nil {
-			return err
-		}
-		_ = c.SetReadDeadline(time.Now().Add(timeout))
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := c.ReadFrom(buf)
-			if err != nil {
-				return err
-			}
-			m, err := icmp.ParseMessage(proto, buf[:n])
-			if err != nil {
-				continue
-			}
-			if (m.Type == ipv4.ICMPTypeEchoReply || m.Type == ipv6.ICMPTypeEchoReply) && from.(*net.IPAddr).IP.Equal(ip) {
-				return nil
-			}
-		}
-	})
-}
-
 // expectPing polls until ct gets an echo reply from ip.
 func (ct *container) expectPing(t testing.TB, ip net.IP) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("%s pings %s", ct.name, ip), 10*time.Second, func() error {
-		return ct.ping(ip, 300*time.Millisecond)
+		return testutils.Ping(ct.h, ip, 300*time.Millisecond)
 	})
 }
 

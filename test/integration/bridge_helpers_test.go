@@ -23,9 +23,6 @@ import (
 	"github.com/cnmkit/libnetwork/osl"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/net/icmp"
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 )
 
@@ -266,47 +263,6 @@ func eventually(t testing.TB, what string, cond func() error) {
 	t.Fatalf("%s: %v", what, err)
 }
 
-// ping sends one ICMP echo from inside h to dst and waits up to timeout.
-func ping(h netns.NsHandle, dst net.IP, timeout time.Duration) error {
-	return ns.WithNetNS(h, func() error {
-		v6 := dst.To4() == nil
-		network, laddr, proto := "ip4:icmp", "0.0.0.0", 1
-		var typ icmp.Type = ipv4.ICMPTypeEcho
-		if v6 {
-			network, laddr, proto, typ = "ip6:ipv6-icmp", "::", 58, ipv6.ICMPTypeEchoRequest
-		}
-		c, err := icmp.ListenPacket(network, laddr)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		id := os.Getpid() & 0xffff
-		b, err := (&icmp.Message{Type: typ, Body: &icmp.Echo{ID: id, Seq: 1, Data: []byte("cnmkit")}}).Marshal(nil)
-		if err != nil {
-			return err
-		}
-		if _, err := c.WriteTo(b, &net.IPAddr{IP: dst}); err != nil {
-			return err
-		}
-		_ = c.SetReadDeadline(time.Now().Add(timeout))
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := c.ReadFrom(buf)
-			if err != nil {
-				return err
-			}
-			m, err := icmp.ParseMessage(proto, buf[:n])
-			if err != nil {
-				continue
-			}
-			if echo, ok := m.Body.(*icmp.Echo); ok && echo.ID == id && from.(*net.IPAddr).IP.Equal(dst) &&
-				(m.Type == ipv4.ICMPTypeEchoReply || m.Type == ipv6.ICMPTypeEchoReply) {
-				return nil
-			}
-		}
-	})
-}
-
 // serveTCP starts a TCP server in h on addr that writes the client's
 // address as it sees it, then name, and closes.
 func serveTCP(t testing.TB, h netns.NsHandle, addr, name string) {
@@ -384,7 +340,7 @@ func reach(t testing.TB, from, srv netns.NsHandle, ip net.IP, port int) {
 	t.Helper()
 	addr := net.JoinHostPort(ip.String(), fmt.Sprint(port))
 	serveTCP(t, srv, addr, "srv")
-	eventually(t, "ping "+ip.String(), func() error { return ping(from, ip, 300*time.Millisecond) })
+	eventually(t, "ping "+ip.String(), func() error { return testutils.Ping(from, ip, 300*time.Millisecond) })
 	eventually(t, "tcp "+addr, func() error { _, _, err := ask(from, "tcp", addr, time.Second); return err })
 }
 
@@ -393,7 +349,7 @@ func unreachable(t testing.TB, from, srv netns.NsHandle, ip net.IP, port int) {
 	t.Helper()
 	addr := net.JoinHostPort(ip.String(), fmt.Sprint(port))
 	serveTCP(t, srv, addr, "srv")
-	if err := ping(from, ip, blockedWait); err == nil {
+	if err := testutils.Ping(from, ip, blockedWait); err == nil {
 		t.Errorf("ping %s got through", ip)
 	}
 	if _, _, err := ask(from, "tcp", addr, blockedWait); err == nil {

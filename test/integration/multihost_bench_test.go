@@ -121,7 +121,7 @@ func BenchmarkMultiHostThroughput(b *testing.B) {
 	h1, h2 := c.host(1), c.host(2)
 	c1 := h1.run(mhOverlay, "c1", "10.77.0.11")
 	c2 := h2.run(mhOverlay, "c2", "10.77.0.12")
-	mhPoll(b, "c1 reaches c2", mhBound, func() error { return ping(c1.ns, c2.ip, 500*time.Millisecond) })
+	mhPoll(b, "c1 reaches c2", mhBound, func() error { return testutils.Ping(c1.ns, c2.ip, 500*time.Millisecond) })
 	srvOverlay := startIperfServer(b, c2.ns, c2.ip, 5201)
 	srvUnderlay := startIperfServer(b, h2.ns, h2.ip, 5202)
 	var over, under float64

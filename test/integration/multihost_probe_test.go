@@ -3,6 +3,7 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"net"
 	"os"
 	"strings"
@@ -134,7 +135,7 @@ func (c *mhCtr) serve(port int) string {
 // talk checks ICMP and TCP from c to the server of dst at addr: the
 // server sees c's own address (no NAT) and is dst.
 func (c *mhCtr) talk(dst *mhCtr, addr string) error {
-	if err := ping(c.ns, dst.ip, 500*time.Millisecond); err != nil {
+	if err := testutils.Ping(c.ns, dst.ip, 500*time.Millisecond); err != nil {
 		return fmt.Errorf("ping %s → %s: %w", c.name, dst.name, err)
 	}
 	seen, name, err := ask(c.ns, "tcp", addr, time.Second)
