@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/cnmkit/libnetwork/driverapi"
-	"github.com/cnmkit/libnetwork/types"
 )
 
 type callback struct {
@@ -18,47 +17,14 @@ func (c *callback) RegisterDriver(name string, d driverapi.Driver, cap driverapi
 	return nil
 }
 
-func TestDriver(t *testing.T) {
+// TestInit: Init registers the null driver (its behaviour is tested in
+// drivers/internal/singleton).
+func TestInit(t *testing.T) {
 	cb := &callback{}
 	if err := Init(cb, nil); err != nil {
 		t.Fatal(err)
 	}
 	if cb.name != "null" || cb.d.Type() != "null" || cb.cap.DataScope != "local" {
 		t.Fatalf("registered %q %q %+v", cb.name, cb.d.Type(), cb.cap)
-	}
-	d := cb.d
-	if err := d.CreateNetwork("n1", nil, nil, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.CreateNetwork("n1", nil, nil, nil, nil); err != nil {
-		t.Fatalf("the same network again (restore): %v", err)
-	}
-	if err := d.CreateNetwork("n2", nil, nil, nil, nil); !types.IsForbidden(err) {
-		t.Fatalf("second network: %v", err)
-	}
-	if err := d.DeleteNetwork("n1"); !types.IsForbidden(err) {
-		t.Fatalf("delete: %v", err)
-	}
-	if err := d.CreateEndpoint("n1", "e1", nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	// Join gets no JoinInfo calls at all: a nil one proves it.
-	if err := d.Join("n1", "e1", "/nonexistent", nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if info, err := d.EndpointOperInfo("n1", "e1"); err != nil || len(info) != 0 {
-		t.Fatalf("oper info: %v %v", info, err)
-	}
-	for _, err := range []error{d.ProgramExternalConnectivity("n1", "e1", nil), d.RevokeExternalConnectivity("n1", "e1"),
-		d.Leave("n1", "e1"), d.DeleteEndpoint("n1", "e1"), d.DiscoverNew(0, nil), d.DiscoverDelete(0, nil)} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := d.NetworkAllocate("n1", nil, nil, nil); !types.IsNotImplemented(err) {
-		t.Fatalf("allocate: %v", err)
-	}
-	if err := d.NetworkFree("n1"); !types.IsNotImplemented(err) {
-		t.Fatalf("free: %v", err)
 	}
 }
