@@ -115,49 +115,24 @@ Options:
 `
 
 func endpointList(e *env, args []string) int {
-	fs := newFlagSet("endpoint ls", endpointListUsage)
-	e.hostFlag(fs)
 	var network string
-	var format formatFlag
-	var quiet bool
-	fs.StringVar(&network, "n", "", "")
-	fs.StringVar(&network, "network", "", "")
-	outputFlags(fs, &format, &quiet)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if len(pos) != 0 {
-		return e.usageError("endpoint ls", "unexpected arguments %q", pos)
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("endpoint ls", "%v", err)
-	}
-	defer c.Close()
-	eps, err := c.Endpoints(context.Background(), network)
-	if err != nil {
-		return e.fail("list endpoints", err)
-	}
-	switch {
-	case format == "json":
-		printJSON(e.stdout, eps)
-	case quiet:
-		for _, ep := range eps {
-			fmt.Fprintln(e.stdout, ep.ID)
-		}
-	default:
-		var rows [][]string
-		for _, ep := range eps {
+	return runList(e, args, lister[api.Endpoint]{
+		name: "endpoint ls", usage: endpointListUsage, what: "list endpoints",
+		flags: func(fs *flagSet) {
+			fs.StringVar(&network, "n", "", "")
+			fs.StringVar(&network, "network", "", "")
+		},
+		fetch:  func(c *api.Client) ([]api.Endpoint, error) { return c.Endpoints(bg, network) },
+		id:     func(ep api.Endpoint) string { return ep.ID },
+		header: []string{"NETWORK", "NAME", "ID", "ADDRESS", "SANDBOX", "PUBLISHED"},
+		row: func(ep api.Endpoint) []string {
 			var pub []string
 			for _, b := range ep.Published {
 				pub = append(pub, publishString(b))
 			}
-			rows = append(rows, []string{ep.Network, ep.Name, shortID(ep.ID), orDash(ep.IPv4Address), orDash(ep.Sandbox), joinOrDash(pub)})
-		}
-		table(e.stdout, []string{"NETWORK", "NAME", "ID", "ADDRESS", "SANDBOX", "PUBLISHED"}, rows)
-	}
-	return exitOK
+			return []string{ep.Network, ep.Name, shortID(ep.ID), orDash(ep.IPv4Address), orDash(ep.Sandbox), joinOrDash(pub)}
+		},
+	})
 }
 
 const endpointInspectUsage = `Usage: dnet endpoint inspect --network NETWORK [OPTIONS] ENDPOINT...

@@ -166,46 +166,19 @@ Options:
 `
 
 func networkList(e *env, args []string) int {
-	fs := newFlagSet("network ls", networkListUsage)
-	e.hostFlag(fs)
-	var format formatFlag
-	var quiet bool
-	outputFlags(fs, &format, &quiet)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if len(pos) != 0 {
-		return e.usageError("network ls", "unexpected arguments %q", pos)
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("network ls", "%v", err)
-	}
-	defer c.Close()
-	nws, err := c.Networks(context.Background())
-	if err != nil {
-		return e.fail("list networks", err)
-	}
-	switch {
-	case format == "json":
-		printJSON(e.stdout, nws)
-	case quiet:
-		for _, n := range nws {
-			fmt.Fprintln(e.stdout, n.ID)
-		}
-	default:
-		var rows [][]string
-		for _, n := range nws {
+	return runList(e, args, lister[api.Network]{
+		name: "network ls", usage: networkListUsage, what: "list networks",
+		fetch:  func(c *api.Client) ([]api.Network, error) { return c.Networks(bg) },
+		id:     func(n api.Network) string { return n.ID },
+		header: []string{"NAME", "ID", "DRIVER", "SCOPE", "SUBNETS", "ENDPOINTS"},
+		row: func(n api.Network) []string {
 			var subs []string
 			for _, p := range n.IPAM {
 				subs = append(subs, p.Subnet)
 			}
-			rows = append(rows, []string{n.Name, shortID(n.ID), n.Driver, n.Scope, joinOrDash(subs), strconv.Itoa(len(n.Endpoints))})
-		}
-		table(e.stdout, []string{"NAME", "ID", "DRIVER", "SCOPE", "SUBNETS", "ENDPOINTS"}, rows)
-	}
-	return exitOK
+			return []string{n.Name, shortID(n.ID), n.Driver, n.Scope, joinOrDash(subs), strconv.Itoa(len(n.Endpoints))}
+		},
+	})
 }
 
 const networkInspectUsage = `Usage: dnet network inspect [OPTIONS] NETWORK...

@@ -96,37 +96,12 @@ Options:
 `
 
 func sandboxList(e *env, args []string) int {
-	fs := newFlagSet("sandbox ls", sandboxListUsage)
-	e.hostFlag(fs)
-	var format formatFlag
-	var quiet bool
-	outputFlags(fs, &format, &quiet)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if len(pos) != 0 {
-		return e.usageError("sandbox ls", "unexpected arguments %q", pos)
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("sandbox ls", "%v", err)
-	}
-	defer c.Close()
-	sbs, err := c.Sandboxes(context.Background())
-	if err != nil {
-		return e.fail("list sandboxes", err)
-	}
-	switch {
-	case format == "json":
-		printJSON(e.stdout, sbs)
-	case quiet:
-		for _, sb := range sbs {
-			fmt.Fprintln(e.stdout, sb.ID)
-		}
-	default:
-		var rows [][]string
-		for _, sb := range sbs {
+	return runList(e, args, lister[api.Sandbox]{
+		name: "sandbox ls", usage: sandboxListUsage, what: "list sandboxes",
+		fetch:  func(c *api.Client) ([]api.Sandbox, error) { return c.Sandboxes(bg) },
+		id:     func(sb api.Sandbox) string { return sb.ID },
+		header: []string{"NAME", "ID", "KEY", "ENDPOINTS"},
+		row: func(sb api.Sandbox) []string {
 			var eps []string
 			for _, ep := range sb.Endpoints {
 				s := ep.Network + "/" + ep.Name
@@ -135,11 +110,9 @@ func sandboxList(e *env, args []string) int {
 				}
 				eps = append(eps, s)
 			}
-			rows = append(rows, []string{sb.Name, shortID(sb.ID), sb.Key, joinOrDash(eps)})
-		}
-		table(e.stdout, []string{"NAME", "ID", "KEY", "ENDPOINTS"}, rows)
-	}
-	return exitOK
+			return []string{sb.Name, shortID(sb.ID), sb.Key, joinOrDash(eps)}
+		},
+	})
 }
 
 const sandboxInspectUsage = `Usage: dnet sandbox inspect [OPTIONS] SANDBOX...
