@@ -60,6 +60,23 @@ func (d *decoder) list() (int, error) {
 	return n, nil
 }
 
+// listOf decodes a list whose items each decodes.
+func listOf[T any](d *decoder, each func() (T, error)) ([]T, error) {
+	n, err := d.list()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, n)
+	for i := 0; i < n; i++ {
+		v, err := each()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 func (d *decoder) skip(n int) error {
 	for ; n > 0; n-- {
 		if err := d.dec.Skip(); err != nil {
@@ -138,38 +155,21 @@ func (d *decoder) entry() (w wireEntry, err error) {
 }
 
 func (d *decoder) groups() ([]wireGroup, error) {
-	n, err := d.list()
+	return listOf(d, d.group)
+}
+
+func (d *decoder) group() (g wireGroup, err error) {
+	_, extra, err := d.arr(2)
 	if err != nil {
-		return nil, err
+		return g, err
 	}
-	gs := make([]wireGroup, 0, n)
-	for i := 0; i < n; i++ {
-		_, extra, err := d.arr(2)
-		if err != nil {
-			return nil, err
-		}
-		var g wireGroup
-		if g.Table, err = d.str(); err != nil {
-			return nil, err
-		}
-		m, err := d.list()
-		if err != nil {
-			return nil, err
-		}
-		g.Entries = make([]wireEntry, 0, m)
-		for j := 0; j < m; j++ {
-			w, err := d.entry()
-			if err != nil {
-				return nil, err
-			}
-			g.Entries = append(g.Entries, w)
-		}
-		if err := d.skip(extra); err != nil {
-			return nil, err
-		}
-		gs = append(gs, g)
+	if g.Table, err = d.str(); err != nil {
+		return g, err
 	}
-	return gs, nil
+	if g.Entries, err = listOf(d, d.entry); err != nil {
+		return g, err
+	}
+	return g, d.skip(extra)
 }
 
 func (d *decoder) record() (r netRecord, err error) {
@@ -260,17 +260,8 @@ func (d *decoder) netEvents() (*netEventsMsg, error) {
 	if m.Clock, err = d.uint(); err != nil {
 		return nil, err
 	}
-	n, err := d.list()
-	if err != nil {
+	if m.Records, err = listOf(d, d.record); err != nil {
 		return nil, err
-	}
-	m.Records = make([]netRecord, 0, n)
-	for i := 0; i < n; i++ {
-		r, err := d.record()
-		if err != nil {
-			return nil, err
-		}
-		m.Records = append(m.Records, r)
 	}
 	return m, d.skip(extra)
 }
@@ -299,17 +290,8 @@ func (d *decoder) syncReq() (*syncReqMsg, error) {
 	if m.NBuckets, err = d.dec.DecodeUint32(); err != nil {
 		return nil, err
 	}
-	n, err := d.list()
-	if err != nil {
+	if m.Digests, err = listOf(d, d.uint); err != nil {
 		return nil, err
-	}
-	m.Digests = make([]uint64, 0, n)
-	for i := 0; i < n; i++ {
-		v, err := d.uint()
-		if err != nil {
-			return nil, err
-		}
-		m.Digests = append(m.Digests, v)
 	}
 	return m, d.skip(extra)
 }
@@ -332,17 +314,8 @@ func (d *decoder) syncData() (*syncDataMsg, error) {
 	if m.NBuckets, err = d.dec.DecodeUint32(); err != nil {
 		return nil, err
 	}
-	n, err := d.list()
-	if err != nil {
+	if m.Want, err = listOf(d, d.dec.DecodeUint32); err != nil {
 		return nil, err
-	}
-	m.Want = make([]uint32, 0, n)
-	for i := 0; i < n; i++ {
-		v, err := d.dec.DecodeUint32()
-		if err != nil {
-			return nil, err
-		}
-		m.Want = append(m.Want, v)
 	}
 	if m.Groups, err = d.groups(); err != nil {
 		return nil, err
