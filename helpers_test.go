@@ -194,13 +194,7 @@ func defaultGateway(t testing.TB, key string) string {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutils.Eventually(t, what, 15*time.Second, testutils.Holds(cond))
 }
 
 // snapshot is everything a failed call must leave unchanged.

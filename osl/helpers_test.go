@@ -115,13 +115,7 @@ func mac(t testing.TB, s string) net.HardwareAddr {
 // eventually polls cond until it holds or 10 s pass.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutils.Eventually(t, what, 10*time.Second, testutils.Holds(cond))
 }
 
 // linkGone reports whether name is absent from the namespace of h.

@@ -242,15 +242,7 @@ func (c *container) configure(t *testing.T) {
 // eventually polls cond until it holds or a deadline passes.
 func eventually(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: %v", what, err)
+	testutils.Eventually(t, what, 10*time.Second, cond)
 }
 
 // listen starts a TCP echo server inside h on addr.

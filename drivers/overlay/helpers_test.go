@@ -285,21 +285,7 @@ func (ct *container) run(fn func() error) error { return ns.WithNetNS(ct.h, fn) 
 // eventually polls cond until it returns nil or the deadline passes.
 func eventually(t testing.TB, what string, d time.Duration, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	wait := time.Millisecond
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not true after %s: %v", what, d, err)
-		}
-		time.Sleep(wait)
-		if wait < 50*time.Millisecond {
-			wait *= 2
-		}
-	}
+	testutils.Eventually(t, what, d, cond)
 }
 
 // overlayState is what a host's overlay namespace of a network holds.

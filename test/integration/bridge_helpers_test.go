@@ -252,15 +252,7 @@ var errStill = errors.New("not yet")
 // eventually polls cond until it returns nil or a deadline passes.
 func eventually(t testing.TB, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: %v", what, err)
+	testutils.Eventually(t, what, 10*time.Second, cond)
 }
 
 // serveTCP starts a TCP server in h on addr that writes the client's
