@@ -44,6 +44,9 @@ func protoNum(proto string) uint8 {
 	return unix.IPPROTO_SCTP
 }
 
+// nftTable is the family's nf_tables table, named like the nat chain.
+func (f *family) nftTable() string { return f.natChain }
+
 // addrLen returns the length of the family's addresses.
 func (f *family) addrLen() uint32 {
 	if f.v6 {
@@ -127,7 +130,7 @@ var (
 // nftSetup adds the family's table, chains, sets and rules to b; the
 // chains' rules are replaced, the sets' elements kept.
 func (f *family) nftSetup(b *nft.Batch, proxy bool) *nft.Batch {
-	fam, t := f.nfam, f.table
+	fam, t := f.nfam, f.nftTable()
 	_, valLen := f.load(fDaddr, fDport)
 	b.AddTable(fam, t).
 		AddBaseChain(fam, t, "prerouting", "nat", nft.Prerouting, -100).

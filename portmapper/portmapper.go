@@ -104,7 +104,6 @@ type family struct {
 	ipt                  *iptables.IPTable
 	nft                  *nft.Conn // nil: iptables rules
 	nfam                 nft.Family
-	table                string // nf_tables table
 	v6                   bool
 	natChain, postChain  string
 	filterChain          string

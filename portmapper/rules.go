@@ -19,7 +19,6 @@ func (pm *PortMapper) newFamily(ipt *iptables.IPTable, v6 bool) *family {
 		ipt:         ipt,
 		nft:         pm.nft,
 		nfam:        nft.IPv4,
-		table:       pm.opts.ChainName,
 		v6:          v6,
 		natChain:    pm.opts.ChainName,
 		postChain:   pm.opts.ChainName + "-POST",
@@ -110,7 +109,7 @@ func (pm *PortMapper) removeTables() error {
 		if f == nil {
 			continue
 		}
-		if err := c.Commit((&nft.Batch{}).DelTable(f.nfam, f.table)); err != nil && !types.IsNotFound(err) {
+		if err := c.Commit((&nft.Batch{}).DelTable(f.nfam, f.nftTable())); err != nil && !types.IsNotFound(err) {
 			return err
 		}
 	}
@@ -261,7 +260,7 @@ func (pm *PortMapper) Prune() error {
 		nb := &nft.Batch{}
 		if f.nft != nil {
 			for _, set := range []string{setDNATAddr, setDNATAny, setHairpin, setLocalnet} {
-				nb.FlushSet(f.nfam, f.table, set)
+				nb.FlushSet(f.nfam, f.nftTable(), set)
 			}
 			want[rule{table: iptables.Filter, chain: f.filterChain, args: acceptDNAT}.id()] = true
 		}
@@ -270,7 +269,7 @@ func (pm *PortMapper) Prune() error {
 			if pm.familyOf(m.ctrIP) == f {
 				for _, r := range f.rules(m) {
 					if r.set != "" && !want[r.id()] {
-						nb.AddElems(f.nfam, f.table, r.set, r.elem)
+						nb.AddElems(f.nfam, f.nftTable(), r.set, r.elem)
 					}
 					want[r.id()] = true
 				}
@@ -325,7 +324,7 @@ func (f *family) newBatch() *ruleBatch {
 
 func (b *ruleBatch) add(r rule) {
 	if r.set != "" {
-		b.nft.AddElems(b.f.nfam, b.f.table, r.set, r.elem)
+		b.nft.AddElems(b.f.nfam, b.f.nftTable(), r.set, r.elem)
 		return
 	}
 	b.ipt.Append(r.table, r.chain, r.args...)
@@ -333,7 +332,7 @@ func (b *ruleBatch) add(r rule) {
 
 func (b *ruleBatch) del(r rule) {
 	if r.set != "" {
-		b.nft.DelElems(b.f.nfam, b.f.table, r.set, r.elem)
+		b.nft.DelElems(b.f.nfam, b.f.nftTable(), r.set, r.elem)
 		b.dels = append(b.dels, r)
 		return
 	}
@@ -349,7 +348,7 @@ func (b *ruleBatch) commit() error {
 		if types.IsNotFound(err) && len(b.dels) == b.nft.Len() {
 			err = nil
 			for _, r := range b.dels {
-				if e := b.f.nft.Commit((&nft.Batch{}).DelElems(b.f.nfam, b.f.table, r.set, r.elem)); e != nil && !types.IsNotFound(e) {
+				if e := b.f.nft.Commit((&nft.Batch{}).DelElems(b.f.nfam, b.f.nftTable(), r.set, r.elem)); e != nil && !types.IsNotFound(e) {
 					err = e
 					break
 				}
