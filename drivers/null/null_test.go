@@ -3,28 +3,17 @@ package null
 import (
 	"testing"
 
-	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 )
-
-type callback struct {
-	name string
-	d    driverapi.Driver
-	cap  driverapi.Capability
-}
-
-func (c *callback) RegisterDriver(name string, d driverapi.Driver, cap driverapi.Capability) error {
-	c.name, c.d, c.cap = name, d, cap
-	return nil
-}
 
 // TestInit: Init registers the null driver (its behaviour is tested in
 // drivers/internal/singleton).
 func TestInit(t *testing.T) {
-	cb := &callback{}
+	cb := &testutils.Registered{}
 	if err := Init(cb, nil); err != nil {
 		t.Fatal(err)
 	}
-	if cb.name != "null" || cb.d.Type() != "null" || cb.cap.DataScope != "local" {
-		t.Fatalf("registered %q %q %+v", cb.name, cb.d.Type(), cb.cap)
+	if cb.Name != "null" || cb.Driver.Type() != "null" || cb.Cap.DataScope != "local" {
+		t.Fatalf("registered %q %q %+v", cb.Name, cb.Driver.Type(), cb.Cap)
 	}
 }

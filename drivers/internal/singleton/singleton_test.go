@@ -3,20 +3,9 @@ package singleton
 import (
 	"testing"
 
-	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/types"
 )
-
-type callback struct {
-	name string
-	d    driverapi.Driver
-	cap  driverapi.Capability
-}
-
-func (c *callback) RegisterDriver(name string, d driverapi.Driver, cap driverapi.Capability) error {
-	c.name, c.d, c.cap = name, d, cap
-	return nil
-}
 
 func TestDriver(t *testing.T) {
 	for _, typ := range []string{"null", "host"} {
@@ -25,14 +14,14 @@ func TestDriver(t *testing.T) {
 }
 
 func testDriver(t *testing.T, typ string) {
-	cb := &callback{}
+	cb := &testutils.Registered{}
 	if err := Register(cb, typ); err != nil {
 		t.Fatal(err)
 	}
-	if cb.name != typ || cb.d.Type() != typ || cb.cap.DataScope != "local" {
-		t.Fatalf("registered %q %q %+v", cb.name, cb.d.Type(), cb.cap)
+	if cb.Name != typ || cb.Driver.Type() != typ || cb.Cap.DataScope != "local" {
+		t.Fatalf("registered %q %q %+v", cb.Name, cb.Driver.Type(), cb.Cap)
 	}
-	d := cb.d
+	d := cb.Driver
 	if err := d.CreateNetwork("n1", nil, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
