@@ -127,6 +127,9 @@ func (c *controller) startAgent() error {
 		peers: append([]string(nil), cl.Peers...), wake: make(chan struct{}, 1),
 		own: map[entryID]*ownEntry{}, nets: map[string]*netAgent{}, stop: make(chan struct{}),
 	}
+	if cl.Heartbeat > 0 {
+		a.timing.check = time.Duration(cl.Heartbeat) * time.Second
+	}
 	a.advertise, a.bind = a.addresses(&cl)
 	c.agent = a
 	c.tables = a

@@ -38,7 +38,7 @@ var agentRejoin = rejoinTiming{min: 500 * time.Millisecond, max: 10 * time.Secon
 // clusterEnabled reports whether cl asks for a gossip agent.
 func clusterEnabled(cl *config.ClusterCfg) bool {
 	return cl.NodeName != "" || cl.BindAddr != "" || cl.AdvertiseAddr != "" || cl.BindPort != 0 ||
-		len(cl.Peers) > 0 || len(cl.Keys) > 0
+		len(cl.Peers) > 0 || len(cl.Keys) > 0 || cl.Address != "" || cl.Discovery != ""
 }
 
 // prepareCluster checks the cluster configuration and fills its defaults
@@ -88,6 +88,9 @@ func normalizeCluster(cl *config.ClusterCfg) error {
 		return types.BadRequestErrorf("invalid cluster bind address %q: not an IP address", cl.BindAddr)
 	}
 	cl.AdvertiseAddr = strings.TrimSpace(cl.AdvertiseAddr)
+	if err := seedClusterFields(cl); err != nil {
+		return err
+	}
 	if cl.AdvertiseAddr != "" {
 		if ip := net.ParseIP(cl.AdvertiseAddr); ip == nil || ip.IsUnspecified() {
 			return types.BadRequestErrorf("invalid cluster advertise address %q: not a specific IP address", cl.AdvertiseAddr)

@@ -24,6 +24,9 @@ import (
 // removed with their endpoints, namespaces and addresses.
 func New(cfgOptions ...config.Option) (NetworkController, error) {
 	cfg := config.New(cfgOptions...)
+	if err := cfg.Err(); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(cfg.Daemon.ExecRoot) == "" || strings.TrimSpace(cfg.Daemon.DataDir) == "" {
 		return nil, types.BadRequestErrorf("data dir %q and exec root %q must not be empty", cfg.Daemon.DataDir, cfg.Daemon.ExecRoot)
 	}
@@ -150,6 +153,9 @@ func (c *controller) ReloadConfiguration(cfgOptions ...config.Option) error {
 	}
 	next.Daemon.Labels = append([]string(nil), cur.Daemon.Labels...)
 	next.ProcessOptions(cfgOptions...)
+	if err := next.Err(); err != nil {
+		return err
+	}
 	if next.Daemon.DataDir != cur.Daemon.DataDir || next.Daemon.ExecRoot != cur.Daemon.ExecRoot {
 		return types.ForbiddenErrorf("cannot change the data dir (%q) or exec root (%q) of a running controller", cur.Daemon.DataDir, cur.Daemon.ExecRoot)
 	}

@@ -117,7 +117,7 @@ func TestGlobalScope(t *testing.T) {
 	globalOpts := []config.Option{
 		config.OptionKVProvider("boltdb"),
 		config.OptionKVProviderURL(globalFile),
-		config.OptionKVOpts(&store.Config{Bucket: "global", PersistConnection: true}),
+		config.OptionKVConfig(&store.Config{Bucket: "global", PersistConnection: true}),
 	}
 	e := newTestEnv(t, globalOpts...)
 	n := e.fakeNetwork("gnet", "10.40.0.0/24", NetworkOptionScope(datastore.GlobalScope))

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/cnmkit/libnetwork/datastore"
-	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/docker/libkv/store"
 	"github.com/sirupsen/logrus"
 )
@@ -29,6 +28,8 @@ type Config struct {
 	Cluster         ClusterCfg
 	Scopes          map[string]*datastore.ScopeCfg
 	ActiveSandboxes map[string]interface{}
+
+	errs []error
 }
 
 // DaemonCfg is the host-local part of the configuration.
@@ -70,14 +71,36 @@ type ClusterCfg struct {
 	// Keys encrypt the gossip (16, 24 or 32 bytes each; the first one
 	// encrypts). None: no encryption.
 	Keys [][]byte
+	// Address is the seed's name for this host's address in the cluster
+	// (config.OptionDiscoveryAddress): the advertise address when
+	// AdvertiseAddr is not set.
+	Address string
+	// Discovery names the peers to join, as a "nodes://ip:port,ip:port"
+	// URL or a bare comma-separated list; they add to Peers.
+	Discovery string
+	// Heartbeat is how often, in seconds, a host alone in the cluster
+	// looks again whether it must rejoin its peers (0: the default, 10 s).
+	Heartbeat uint64
 }
 
 // Option sets a part of the configuration.
 type Option func(c *Config)
 
-// New returns the default configuration with opts applied.
-func New(opts ...Option) *Config {
-	c := &Config{
+// New returns the default configuration with opts applied; it is
+// ParseConfigOptions.
+func New(opts ...Option) *Config { return ParseConfigOptions(opts...) }
+
+// ParseConfigOptions returns the default configuration with cfgOptions
+// applied and the default store scopes filled in.
+func ParseConfigOptions(cfgOptions ...Option) *Config {
+	c := defaults()
+	c.ProcessOptions(cfgOptions...)
+	c.LoadDefaultScopes(c.Daemon.DataDir)
+	return c
+}
+
+func defaults() *Config {
+	return &Config{
 		Daemon: DaemonCfg{
 			DataDir:        DefaultDataDir,
 			ExecRoot:       DefaultExecRoot,
@@ -87,12 +110,24 @@ func New(opts ...Option) *Config {
 		},
 		Scopes: map[string]*datastore.ScopeCfg{},
 	}
-	c.ProcessOptions(opts...)
-	if _, ok := c.Scopes[datastore.LocalScope]; !ok {
-		c.Scopes[datastore.LocalScope] = datastore.DefaultScopes(c.Daemon.DataDir)[datastore.LocalScope]
-	}
-	return c
 }
+
+// LoadDefaultScopes fills in the default store of each scope that has
+// none configured (today the local boltdb file under dataDir).
+func (c *Config) LoadDefaultScopes(dataDir string) {
+	if c.Scopes == nil {
+		c.Scopes = map[string]*datastore.ScopeCfg{}
+	}
+	for k, v := range datastore.DefaultScopes(dataDir) {
+		if _, ok := c.Scopes[k]; !ok {
+			c.Scopes[k] = v
+		}
+	}
+}
+
+// IsValidName reports whether name can name a network, endpoint or
+// sandbox: it must not be empty or blank.
+func IsValidName(name string) bool { return strings.TrimSpace(name) != "" }
 
 // ProcessOptions applies opts to c.
 func (c *Config) ProcessOptions(opts ...Option) {
@@ -143,16 +178,10 @@ func OptionDriverConfig(networkType string, config map[string]interface{}) Optio
 	return func(c *Config) { c.Daemon.DriverCfg[networkType] = config }
 }
 
-// OptionLabels sets the daemon labels ("key=value"); driver labels
-// (netlabel.DriverPrefix) go to the driver configs.
+// OptionLabels sets the daemon labels ("key=value"), all of them; those
+// under netlabel.DriverPrefix+"."+driver also go to that driver's config.
 func OptionLabels(labels []string) Option {
-	return func(c *Config) {
-		for _, l := range labels {
-			if strings.HasPrefix(l, netlabel.DriverPrefix+".") {
-				c.Daemon.Labels = append(c.Daemon.Labels, l)
-			}
-		}
-	}
+	return func(c *Config) { c.Daemon.Labels = append([]string(nil), labels...) }
 }
 
 // OptionLocalKVProvider sets the local store's libkv provider.
@@ -180,8 +209,8 @@ func OptionKVProviderURL(url string) Option {
 	return func(c *Config) { globalScope(c).Client.Address = strings.TrimSpace(url) }
 }
 
-// OptionKVOpts sets the global store's libkv config.
-func OptionKVOpts(cfg *store.Config) Option {
+// OptionKVConfig sets the global store's libkv config.
+func OptionKVConfig(cfg *store.Config) Option {
 	return func(c *Config) { globalScope(c).Client.Config = cfg }
 }
 
@@ -204,6 +233,12 @@ func OptionDebug(on bool) Option {
 // OptionCluster configures the gossip agent.
 func OptionCluster(cl ClusterCfg) Option {
 	return func(c *Config) { c.Cluster = cl }
+}
+
+// OptionDiscoveryAddress sets this host's address in the cluster
+// (ClusterCfg.Address); it starts the gossip agent.
+func OptionDiscoveryAddress(address string) Option {
+	return func(c *Config) { c.Cluster.Address = strings.TrimSpace(address) }
 }
 
 func localScope(c *Config) *datastore.ScopeCfg {
