@@ -135,8 +135,8 @@ func TestNetworkAPI(t *testing.T) {
 		t.Fatalf("net2 IpamInfo: %+v", i4[0])
 	}
 	// The aux address in the sub-pool is reserved, so the first endpoint skips it.
-	ep := must(n2.CreateEndpoint("e", CreateOptionIpam(net.ParseIP("10.11.1.8"), nil, nil, nil)))(t)
-	if _, err := n2.CreateEndpoint("e2", CreateOptionIpam(net.ParseIP("10.11.1.7"), nil, nil, nil)); !types.IsForbidden(err) {
+	ep := must(n2.CreateEndpoint("e", CreateOptionIpam(net.ParseIP("10.11.1.8"), nil, nil)))(t)
+	if _, err := n2.CreateEndpoint("e2", CreateOptionIpam(net.ParseIP("10.11.1.7"), nil, nil)); !types.IsForbidden(err) {
 		t.Fatalf("aux address allocated to an endpoint: %v", err)
 	}
 	check(t, ep.Delete(false))
@@ -193,7 +193,7 @@ func TestEndpointAPI(t *testing.T) {
 	mac := net.HardwareAddr{0x02, 0, 0, 0, 0, 0x42}
 	ports := []types.TransportPort{{Proto: types.TCP, Port: 80}}
 	ep := must(n.CreateEndpoint("ep1",
-		CreateOptionIpam(net.ParseIP("10.10.0.9"), nil, nil, nil),
+		CreateOptionIpam(net.ParseIP("10.10.0.9"), nil, nil),
 		CreateOptionExposedPorts(ports),
 		CreateOptionPortMapping([]types.PortBinding{{Proto: types.TCP, Port: 80, HostPort: 8080}}),
 		CreateOptionAnonymous(), CreateOptionMyAlias("me"),
@@ -248,7 +248,7 @@ func TestEndpointAPI(t *testing.T) {
 		t.Fatalf("second delete: %v", err)
 	}
 	// Its address is free again.
-	ep3 := must(n.CreateEndpoint("ep1", CreateOptionIpam(net.ParseIP("10.10.0.9"), nil, nil, nil)))(t)
+	ep3 := must(n.CreateEndpoint("ep1", CreateOptionIpam(net.ParseIP("10.10.0.9"), nil, nil)))(t)
 	check(t, ep3.Delete(false))
 	check(t, ep2.Delete(false))
 	check(t, n.Delete())

@@ -69,16 +69,19 @@ func (n *network) CreateEndpoint(name string, options ...EndpointOption) (Endpoi
 }
 
 // create allocates the endpoint's addresses, creates it in the driver and
-// stores it; on error it undoes what it did.
+// stores it; on error it undoes what it did. On a network made with
+// NetworkOptionDeferIPv6Alloc the IPv6 address is taken after the driver's
+// CreateEndpoint: the one the driver set, if it set one.
 func (ep *endpoint) create() (err error) {
 	n := ep.network
 	d, err := n.driver()
 	if err != nil {
 		return err
 	}
+	var ipam ipamapi.Ipam
 	if !n.hasSpecialDriver() {
-		ipam, cap, err := n.ctrl.ipamDriver(n.ipamType)
-		if err != nil {
+		var cap *ipamapi.Capability
+		if ipam, cap, err = n.ctrl.ipamDriver(n.ipamType); err != nil {
 			return err
 		}
 		if cap.RequiresMACAddress {
@@ -90,24 +93,25 @@ func (ep *endpoint) create() (err error) {
 			}
 			ep.ipamOptions[netlabel.MacAddress] = ep.iface.mac.String()
 		}
-		if err := ep.assignAddress(ipam, false); err != nil {
-			return err
-		}
-		if err := ep.assignAddress(ipam, true); err != nil {
-			ep.releaseAddress()
-			return err
-		}
 		defer func() {
 			if err != nil {
 				ep.releaseAddress()
 			}
 		}()
+		if err = ep.assignAddress(ipam, false); err != nil {
+			return err
+		}
+		if !n.postIPv6 {
+			if err = ep.assignAddress(ipam, true); err != nil {
+				return err
+			}
+		}
 	}
 	generic := make(map[string]interface{}, len(ep.generic))
 	for k, v := range ep.generic {
 		generic[k] = v
 	}
-	if err := d.CreateEndpoint(n.id, ep.id, driverIface{ep}, generic); err != nil {
+	if err = d.CreateEndpoint(n.id, ep.id, driverIface{ep}, generic); err != nil {
 		return driverErr(err, "driver %s: create endpoint %s in network %s", n.networkType, ep.name, n.name)
 	}
 	defer func() {
@@ -117,6 +121,11 @@ func (ep *endpoint) create() (err error) {
 			}
 		}
 	}()
+	if ipam != nil && n.postIPv6 {
+		if err = ep.assignAddress(ipam, true); err != nil {
+			return err
+		}
+	}
 	return n.ctrl.putObject(ep.record())
 }
 
@@ -128,6 +137,12 @@ func (ep *endpoint) assignAddress(ipam ipamapi.Ipam, v6 bool) error {
 	pref, ver := ep.prefAddress, 4
 	if v6 {
 		pref, ver = ep.prefAddressV6, 6
+		ep.mu.Lock()
+		if ep.iface.addrv6 != nil && ep.iface.v6PoolID == "" {
+			// Set by the driver (deferred allocation): reserve it.
+			pref = ep.iface.addrv6.IP
+		}
+		ep.mu.Unlock()
 	}
 	if len(infos) == 0 {
 		if pref != nil {

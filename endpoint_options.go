@@ -45,7 +45,13 @@ func EndpointOptionGeneric(generic map[string]interface{}) EndpointOption {
 }
 
 // CreateOptionIpam function returns an option setter for the ipam configuration for this endpoint
-func CreateOptionIpam(ipV4, ipV6 net.IP, llIPs []net.IP, ipamOptions map[string]string) EndpointOption {
+func CreateOptionIpam(ipV4, ipV6 net.IP, ipamOptions map[string]string) EndpointOption {
+	return CreateOptionIpamLinkLocal(ipV4, ipV6, nil, ipamOptions)
+}
+
+// CreateOptionIpamLinkLocal is CreateOptionIpam with link-local addresses
+// (169.254.0.0/16, fe80::/10) the interface gets beside its own.
+func CreateOptionIpamLinkLocal(ipV4, ipV6 net.IP, llIPs []net.IP, ipamOptions map[string]string) EndpointOption {
 	return func(ep *endpoint) {
 		ep.prefAddress = types.GetIPCopy(ipV4)
 		ep.prefAddressV6 = types.GetIPCopy(ipV6)

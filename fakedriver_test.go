@@ -87,7 +87,26 @@ func (d *fakeDriver) DeleteNetwork(nid string) error {
 	return nil
 }
 
+// Endpoint options the fake driver obeys in CreateEndpoint.
+const (
+	fakeFailCreate = "fake.fail-create" // fail
+	fakeSetIPv6    = "fake.set-ipv6"    // set this IPv6 address (CIDR)
+)
+
 func (d *fakeDriver) CreateEndpoint(nid, eid string, ifInfo driverapi.InterfaceInfo, options map[string]interface{}) error {
+	if _, ok := options[fakeFailCreate]; ok {
+		return types.InternalErrorf("fake: create endpoint %s refused", eid)
+	}
+	if s, ok := options[fakeSetIPv6].(string); ok {
+		ip, nw, err := net.ParseCIDR(s)
+		if err != nil {
+			return types.BadRequestErrorf("fake: %s %q: %w", fakeSetIPv6, s, err)
+		}
+		nw.IP = ip
+		if err := ifInfo.SetIPAddress(nw); err != nil {
+			return err
+		}
+	}
 	if ifInfo.MacAddress() == nil {
 		var mac net.HardwareAddr
 		if a := ifInfo.Address(); a != nil {

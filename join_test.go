@@ -298,7 +298,7 @@ func TestIPv6AndRename(t *testing.T) {
 	if len(i6) != 1 || i6[0].Pool.String() != "fd00:10::/64" {
 		t.Fatalf("IPv6 pools: %+v", i6)
 	}
-	ep := must(n.CreateEndpoint("ep", CreateOptionIpam(nil, net.ParseIP("fd00:10::99"), nil, nil)))(t)
+	ep := must(n.CreateEndpoint("ep", CreateOptionIpam(nil, net.ParseIP("fd00:10::99"), nil)))(t)
 	if a := ep.Info().Iface().AddressIPv6(); a == nil || a.String() != "fd00:10::99/64" {
 		t.Fatalf("IPv6 address %v", a)
 	}

@@ -148,9 +148,9 @@ func TestRestart(t *testing.T) {
 		t.Fatalf("namespaces under the exec root: %v", e.nsFiles())
 	}
 	// Addresses: the stale one is free, the live, idle, gateway and aux ones are not.
-	x := must(n2.CreateEndpoint("x", CreateOptionIpam(staleAddr, nil, nil, nil)))(t)
+	x := must(n2.CreateEndpoint("x", CreateOptionIpam(staleAddr, nil, nil)))(t)
 	for _, ip := range []net.IP{liveAddr, idle.Info().Iface().Address().IP, net.ParseIP("10.10.0.1"), net.ParseIP("10.10.0.200")} {
-		if _, err := n2.CreateEndpoint("y", CreateOptionIpam(ip, nil, nil, nil)); !types.IsForbidden(err) {
+		if _, err := n2.CreateEndpoint("y", CreateOptionIpam(ip, nil, nil)); !types.IsForbidden(err) {
 			t.Fatalf("address %s allocatable after restart: %v", ip, err)
 		}
 	}

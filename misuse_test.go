@@ -103,19 +103,19 @@ func TestMisuse(t *testing.T) {
 			return err
 		}},
 		{"endpoint address outside the network", types.IsBadRequest, "10.200.0.5", func() error {
-			_, err := n.CreateEndpoint("x", CreateOptionIpam(net.ParseIP("10.200.0.5"), nil, nil, nil))
+			_, err := n.CreateEndpoint("x", CreateOptionIpam(net.ParseIP("10.200.0.5"), nil, nil))
 			return err
 		}},
 		{"endpoint address in use", types.IsForbidden, "10.10.0.2", func() error {
-			_, err := n.CreateEndpoint("x", CreateOptionIpam(net.ParseIP("10.10.0.2"), nil, nil, nil))
+			_, err := n.CreateEndpoint("x", CreateOptionIpam(net.ParseIP("10.10.0.2"), nil, nil))
 			return err
 		}},
 		{"endpoint IPv6 address on an IPv4 network", types.IsBadRequest, "2001:db8::5", func() error {
-			_, err := n.CreateEndpoint("x", CreateOptionIpam(nil, net.ParseIP("2001:db8::5"), nil, nil))
+			_, err := n.CreateEndpoint("x", CreateOptionIpam(nil, net.ParseIP("2001:db8::5"), nil))
 			return err
 		}},
 		{"endpoint link-local address not link-local", types.IsBadRequest, "10.1.1.1", func() error {
-			_, err := n.CreateEndpoint("x", CreateOptionIpam(nil, nil, []net.IP{net.ParseIP("10.1.1.1")}, nil))
+			_, err := n.CreateEndpoint("x", CreateOptionIpamLinkLocal(nil, nil, []net.IP{net.ParseIP("10.1.1.1")}, nil))
 			return err
 		}},
 		{"endpoint on a deleted network", types.IsNotFound, "deleted", func() error {

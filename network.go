@@ -80,6 +80,7 @@ type network struct {
 	ipamV6Info  []*IpamInfo
 	enableIPv6  bool
 	internal    bool
+	postIPv6    bool // IPv6 address taken after the driver's CreateEndpoint
 	attachable  bool
 	persist     bool
 	labels      map[string]string

@@ -83,6 +83,13 @@ func NetworkOptionEnableIPv6(enableIPv6 bool) NetworkOption {
 	}
 }
 
+// NetworkOptionDeferIPv6Alloc makes endpoints of the network take their
+// IPv6 address after the driver created them, so that the driver may choose
+// it (as Docker's bridge does from fixed-cidr-v6 and the MAC address).
+func NetworkOptionDeferIPv6Alloc(enable bool) NetworkOption {
+	return func(n *network) { n.postIPv6 = enable }
+}
+
 // NetworkOptionInternalNetwork returns an option setter to config the network
 // to be internal which disables default gateway service
 func NetworkOptionInternalNetwork() NetworkOption {

@@ -72,4 +72,3 @@ func (c *Config) Err() error {
 	}
 	return errors.Join(c.errs...)
 }
-

@@ -43,7 +43,7 @@ func (s *Server) createEndpoint(r *http.Request) (int, interface{}, error) {
 		opts = append(opts, libnetwork.CreateOptionMyAlias(a))
 	}
 	if v4 != nil || v6 != nil {
-		opts = append(opts, libnetwork.CreateOptionIpam(v4, v6, nil, nil))
+		opts = append(opts, libnetwork.CreateOptionIpam(v4, v6, nil))
 	}
 	if req.DisableResolution {
 		opts = append(opts, libnetwork.CreateOptionDisableResolution())

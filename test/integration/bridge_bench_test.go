@@ -85,7 +85,7 @@ func benchAttachDetach(b *testing.B, n int, port bool, rules int) {
 // serial asks IPAM for the address after the last one handed out, as
 // container runtimes do, rather than the lowest free one: an address is not
 // reused while the rules of its previous holder may still be going.
-var serial = libnetwork.CreateOptionIpam(nil, nil, nil, map[string]string{ipamapi.AllocSerialPrefix: "true"})
+var serial = libnetwork.CreateOptionIpam(nil, nil, map[string]string{ipamapi.AllocSerialPrefix: "true"})
 
 // fillRules installs rules unrelated to ours in the host namespace, half
 // in a nat chain and half in a filter chain, with one iptables-restore.
