@@ -123,6 +123,15 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 		}
 	}
 
+	// The embedded DNS server answers before the join is reported done.
+	started, err := sb.startResolver(ep)
+	if err != nil {
+		return err
+	}
+	if started {
+		undo.push(func() { sb.stopResolver(false) })
+	}
+
 	// Published once the interface is configured and up, so that peers never
 	// learn of an endpoint that cannot answer yet.
 	info.tableEntries = c.agentJoinEntries(ep, info.tableEntries)

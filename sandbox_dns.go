@@ -8,7 +8,6 @@ import (
 
 	"github.com/cnmkit/libnetwork/etchosts"
 	"github.com/cnmkit/libnetwork/resolvconf"
-	"github.com/cnmkit/libnetwork/resolver"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 )
@@ -46,7 +45,7 @@ type sandboxDNS struct {
 	rcHash    string // hash of the resolv.conf we last wrote
 	rcPath    string // the file rcHash is of
 	deferSync bool   // Refresh in progress: resolv.conf is synced at its end
-	resolver  *resolver.Resolver
+	resolver  *sandboxResolver
 	// storedCfg is, during a restore that changed the configuration of a
 	// live sandbox, the configuration its files were written for.
 	storedCfg *containerConfig
@@ -177,7 +176,6 @@ func (sb *sandbox) dnsJoined(ep *endpoint) {
 	if changed {
 		ep.network.syncPeerHosts(sb.id)
 	}
-	sb.startResolver()
 	if sb.syncResolvConf() {
 		sb.persist()
 	}
@@ -251,7 +249,9 @@ func (c *controller) dnsRestore(live []*sandbox) {
 		}
 		sb.refreshDNSView()
 		sb.syncHosts()
-		sb.startResolver()
+		if _, err := sb.startResolver(nil); err != nil {
+			logrus.WithField("sid", sb.id).WithError(err).Error("restore: embedded DNS server")
+		}
 		if sb.syncResolvConf() {
 			sb.persist()
 		}

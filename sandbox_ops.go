@@ -7,6 +7,7 @@ import (
 	"github.com/cnmkit/libnetwork/osl"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
 )
 
 // SetKey hands the sandbox the network namespace at path (made by the
@@ -55,10 +56,24 @@ func (sb *sandbox) SetKey(path string) error {
 	if err != nil {
 		return err
 	}
+	var undo undoStack
+	fail := func(err error) error {
+		sb.stopResolver(false)
+		undo.run()
+		sb.mu.Lock()
+		sb.osSb = nil
+		sb.mu.Unlock()
+		_ = osSb.Destroy()
+		return err
+	}
+	// Runtimes do not always bring it up.
+	if err := osSb.InvokeNetlink(loopbackUp); err != nil {
+		_ = osSb.Destroy()
+		return types.InternalErrorf("sandbox %s: set loopback up in %s: %w", sb.id, path, err)
+	}
 	sb.mu.Lock()
 	sb.osSb = osSb
 	sb.mu.Unlock()
-	var undo undoStack
 	for _, ep := range eps {
 		ep.opMu.Lock()
 		ep.mu.Lock()
@@ -76,26 +91,32 @@ func (sb *sandbox) SetKey(path string) error {
 		}
 		ep.opMu.Unlock()
 		if err != nil {
-			undo.run()
-			sb.mu.Lock()
-			sb.osSb = nil
-			sb.mu.Unlock()
-			_ = osSb.Destroy()
-			return err
+			return fail(err)
 		}
 	}
 	sb.mu.Lock()
 	gwEp := sb.gwEp
 	sb.mu.Unlock()
 	if err := sb.setOSGateway(osSb, gwEp); err != nil {
-		logrus.WithField("sid", sb.id).WithError(err).Warn("set key: gateway")
+		return fail(err)
 	}
-	sb.startResolver()
+	if _, err := sb.startResolver(nil); err != nil {
+		return fail(err)
+	}
 	if sb.syncResolvConf() {
 		sb.persist()
 	}
 	logrus.WithFields(logrus.Fields{"sid": sb.id, "path": path}).Debug("sandbox key set")
 	return nil
+}
+
+// loopbackUp sets the namespace's loopback interface up.
+func loopbackUp(nlh *netlink.Handle) error {
+	lo, err := nlh.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	return nlh.LinkSetUp(lo)
 }
 
 // clearEndpointNow removes an endpoint's interface and routes from osSb at once.

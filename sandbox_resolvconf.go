@@ -17,11 +17,8 @@ import (
 var embeddedDNSOptions = []string{"ndots:0"}
 
 // resolvConfSource is the file a sandbox's resolv.conf starts from: the
-// sandbox's OptionOriginResolvConfPath, else the controller's host file.
+// controller's host file.
 func (c *controller) resolvConfSource(cfg *containerConfig) string {
-	if cfg.originResolvConfPath != "" {
-		return cfg.originResolvConfPath
-	}
 	if p := c.config().Daemon.DNS.ResolvConf; p != "" {
 		return p
 	}
@@ -29,7 +26,8 @@ func (c *controller) resolvConfSource(cfg *containerConfig) string {
 }
 
 // buildResolvConf returns the resolv.conf content of a sandbox configured
-// by cfg, and the servers its embedded DNS server forwards to. The source
+// by cfg, and the servers its embedded DNS server forwards to. A sandbox
+// with OptionOriginResolvConfPath gets that file unchanged. The source
 // file is filtered for use inside a namespace (loopback servers dropped,
 // IPv6 ones too without ipv6; the configured fallback servers when none is
 // left) except for a sandbox in the host's namespace, which gets it as it
@@ -37,6 +35,14 @@ func (c *controller) resolvConfSource(cfg *containerConfig) string {
 // lists. With embedded the file names the embedded server and the
 // nameservers become its upstreams.
 func (c *controller) buildResolvConf(cfg *containerConfig, embedded, ipv6 bool) ([]byte, []string, error) {
+	if p := cfg.originResolvConfPath; p != "" {
+		// The sandbox gets that file as it is.
+		content, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, types.BadRequestErrorf("origin resolv.conf %s: %w", p, err)
+		}
+		return content, resolvconf.GetNameservers(content, resolvconf.IP), nil
+	}
 	src := c.resolvConfSource(cfg)
 	content, err := os.ReadFile(src)
 	if err != nil {
@@ -121,7 +127,7 @@ func (sb *sandbox) syncResolvConf() bool {
 		return false
 	}
 	if res != nil {
-		if err := res.SetUpstreams(upstreams); err != nil {
+		if err := res.setUpstreams(upstreams); err != nil {
 			log.WithError(err).Warn("embedded DNS: set upstreams")
 		}
 	}

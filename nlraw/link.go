@@ -38,7 +38,8 @@ func NewLinkRequest(name string, mtu, masterIndex int, mac net.HardwareAddr) *nl
 
 // Veth is a veth pair to create: the first end in the socket's namespace,
 // up (unless Down) and enslaved to MasterIndex when positive, the peer born
-// inside the namespace of PeerNSFd with its final name and MAC.
+// inside the namespace of PeerNSFd (negative: the socket's namespace too)
+// with its final name and MAC.
 type Veth struct {
 	Name        string
 	Down        bool
@@ -77,7 +78,9 @@ func (s *Socket) AddVeth(v Veth) (int, error) {
 	}
 	peer.AddRtAttr(unix.IFLA_NUM_TX_QUEUES, nl.Uint32Attr(1))
 	peer.AddRtAttr(unix.IFLA_NUM_RX_QUEUES, nl.Uint32Attr(1))
-	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.PeerNSFd)))
+	if v.PeerNSFd >= 0 {
+		peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.PeerNSFd)))
+	}
 	req.AddData(info)
 	msgs, err := s.Query(req, unix.RTM_NEWLINK)
 	if err != nil {

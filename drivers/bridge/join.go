@@ -15,8 +15,10 @@ import (
 // end up and enslaved to the bridge, the container end born inside the
 // sandbox's namespace (at sboxKey) under a unique temporary name, with the
 // endpoint's MAC and the network's MTU. The sandbox renames it (SetNames)
-// and configures its addresses. The gateway is the bridge's address, except
-// on internal networks.
+// and configures its addresses. A sandbox whose namespace the runtime hands
+// over later (SetKey) gets the container end in the host namespace, for the
+// sandbox to take in. The gateway is the bridge's address, except on
+// internal networks.
 func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo, options map[string]interface{}) error {
 	if jinfo == nil || jinfo.InterfaceName() == nil {
 		return types.BadRequestErrorf("bridge: join of endpoint %s without join info", eid)
@@ -79,11 +81,13 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 // by an earlier join of the same endpoint (waiting for the reaper, or from
 // a crash) is deleted first.
 func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey, name string) (string, error) {
-	fd, err := unix.Open(sboxKey, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := netutils.OpenSandboxNS(sboxKey)
 	if err != nil {
 		return "", types.BadRequestErrorf("bridge: open sandbox namespace %q: %w", sboxKey, err)
 	}
-	defer unix.Close(fd)
+	if fd >= 0 {
+		defer unix.Close(fd)
+	}
 	for attempt := 0; ; attempt++ {
 		tmp := name
 		if tmp == "" || attempt > 0 {

@@ -44,11 +44,13 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 			name = sug
 		}
 	}
-	sbFd, err := unix.Open(sboxKey, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	sbFd, err := netutils.OpenSandboxNS(sboxKey)
 	if err != nil {
 		return types.BadRequestErrorf("overlay: open sandbox namespace %q: %w", sboxKey, err)
 	}
-	defer unix.Close(sbFd)
+	if sbFd >= 0 {
+		defer unix.Close(sbFd)
+	}
 
 	n.mu.Lock()
 	ep, ok := n.endpoints[eid]
