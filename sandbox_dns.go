@@ -176,6 +176,7 @@ func (sb *sandbox) dnsJoined(ep *endpoint) {
 	if changed {
 		ep.network.syncPeerHosts(sb.id)
 	}
+	sb.updateParentHosts()
 	if sb.syncResolvConf() {
 		sb.persist()
 	}

@@ -28,6 +28,7 @@ type containerConfig struct {
 	generic              map[string]interface{}
 	exposedPorts         []types.TransportPort
 	portBindings         []types.PortBinding
+	parentUpdates        []parentUpdate
 }
 
 type extraHost struct {
