@@ -2,6 +2,7 @@ package driverapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 
 	"github.com/cnmkit/libnetwork/types"
@@ -50,20 +51,19 @@ func (i *IPAMData) UnmarshalJSON(data []byte) error {
 	var err error
 	if j.Pool != "" {
 		if out.Pool, err = types.ParseCIDR(j.Pool); err != nil {
-			return err
+			return fmt.Errorf("decode IPAM data pool: %w", err)
 		}
-		out.Pool = types.GetIPNetCanonical(out.Pool)
 	}
 	if j.Gateway != "" {
 		if out.Gateway, err = types.ParseCIDR(j.Gateway); err != nil {
-			return err
+			return fmt.Errorf("decode IPAM data gateway: %w", err)
 		}
 	}
 	if len(j.AuxAddresses) > 0 {
 		out.AuxAddresses = make(map[string]*net.IPNet, len(j.AuxAddresses))
 		for k, v := range j.AuxAddresses {
 			if out.AuxAddresses[k], err = types.ParseCIDR(v); err != nil {
-				return err
+				return fmt.Errorf("decode IPAM data auxiliary address %q: %w", k, err)
 			}
 		}
 	}
@@ -88,4 +88,10 @@ func (i *IPAMData) Validate() error {
 		}
 	}
 	return nil
+}
+
+// String shows the address space, pool, gateway and auxiliary addresses.
+func (i *IPAMData) String() string {
+	return fmt.Sprintf("AddressSpace: %s\nPool: %v\nGateway: %v\nAddresses: %v",
+		i.AddressSpace, i.Pool, i.Gateway, i.AuxAddresses)
 }
