@@ -15,8 +15,8 @@ import (
 // Store layout: one object per network, endpoint and sandbox, each written
 // at most once per API call (see DESIGN principle 5).
 const (
-	networkKeyPrefix  = "network"
-	endpointKeyPrefix = "endpoint"
+	networkKeyPrefix  = datastore.NetworkKeyPrefix
+	endpointKeyPrefix = datastore.EndpointKeyPrefix
 	sandboxKeyPrefix  = "sandbox"
 )
 

@@ -23,6 +23,11 @@ func (s *countingStore) count(o datastore.KVObject) {
 	s.mu.Unlock()
 }
 
+func (s *countingStore) PutObject(o datastore.KVObject) error {
+	s.count(o)
+	return s.DataStore.PutObject(o)
+}
+
 func (s *countingStore) PutObjectAtomic(o datastore.KVObject) error {
 	s.count(o)
 	return s.DataStore.PutObjectAtomic(o)

@@ -7,7 +7,7 @@ func benchSetAny(b *testing.B, serial bool) {
 	h, _ := NewHandle("bench", nil, "b", n)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h.SetAny(serial); err != nil {
+		if _, err := h.SetAnySerial(serial); err != nil {
 			b.StopTimer()
 			h, _ = NewHandle("bench", nil, "b", n)
 			b.StartTimer()

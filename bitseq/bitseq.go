@@ -27,9 +27,10 @@ var (
 	ErrBitNotAllocated = types.NotFoundErrorf("requested bit is not allocated")
 )
 
-// Handle is a bitmap of a fixed number of bits, optionally kept in a datastore.
+// Handle is a bitmap of a fixed number of bits, optionally kept in a
+// datastore. Its Mutex guards it; the methods take it themselves.
 type Handle struct {
-	mu     sync.Mutex
+	sync.Mutex
 	app    string
 	id     string
 	st     state
@@ -68,22 +69,22 @@ func NewHandle(app string, ds datastore.DataStore, id string, numElements uint64
 
 // Bits returns the number of bits of the bitmap.
 func (h *Handle) Bits() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return h.st.bits
 }
 
 // Unselected returns the number of unset bits.
 func (h *Handle) Unselected() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return h.st.unselected
 }
 
 // IsSet reports whether ordinal is set; ordinals out of range are not.
 func (h *Handle) IsSet(ordinal uint64) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	if ordinal >= h.st.bits {
 		return false
 	}
@@ -118,17 +119,26 @@ func (h *Handle) Unset(ordinal uint64) error {
 	return err
 }
 
-// SetAny sets and returns a free bit: the lowest one, or with serial the
-// first free one after the last bit handed out by SetAny or SetAnyInRange,
-// wrapping around.
-func (h *Handle) SetAny(serial bool) (uint64, error) {
+// SetAny sets and returns the lowest free bit.
+func (h *Handle) SetAny() (uint64, error) { return h.SetAnySerial(false) }
+
+// SetAnyInRange sets and returns the lowest free bit of the ordinals
+// start..end (inclusive).
+func (h *Handle) SetAnyInRange(start, end uint64) (uint64, error) {
+	return h.SetAnyInRangeSerial(start, end, false)
+}
+
+// SetAnySerial is SetAny; with serial it takes the first free bit after the
+// last bit handed out by a serial call, wrapping around.
+func (h *Handle) SetAnySerial(serial bool) (uint64, error) {
 	return h.apply(func(s *state) (uint64, error) {
 		return setAnyIn(s, 0, s.bits-1, serial)
 	})
 }
 
-// SetAnyInRange is SetAny restricted to the ordinals start..end (inclusive).
-func (h *Handle) SetAnyInRange(start, end uint64, serial bool) (uint64, error) {
+// SetAnyInRangeSerial is SetAnySerial restricted to the ordinals
+// start..end (inclusive).
+func (h *Handle) SetAnyInRangeSerial(start, end uint64, serial bool) (uint64, error) {
 	return h.apply(func(s *state) (uint64, error) {
 		if start > end || end >= s.bits {
 			return 0, types.BadRequestErrorf("bitseq %s/%s: invalid range [%d, %d] for %d bits", h.app, h.id, start, end, s.bits)
@@ -154,8 +164,8 @@ func checkOrdinal(s *state, o uint64) error {
 
 // Destroy removes the bitmap from the datastore, if it has one.
 func (h *Handle) Destroy() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	if h.store == nil {
 		return nil
 	}
@@ -185,8 +195,8 @@ const maxStringRuns = 32
 // String describes the bitmap: bit count, free count, serial cursor and runs
 // as (block, count) pairs.
 func (h *Handle) String() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "App: %s, ID: %s, Bits: %d, Unselected: %d, Curr: %d, Runs: ",
 		h.app, h.id, h.st.bits, h.st.unselected, h.st.curr)

@@ -89,7 +89,7 @@ func TestOutOfRange(t *testing.T) {
 		t.Errorf("error %q does not name the ordinal", err)
 	}
 	for _, r := range [][2]uint64{{5, 4}, {0, 100}, {200, 300}} {
-		_, err := h.SetAnyInRange(r[0], r[1], false)
+		_, err := h.SetAnyInRangeSerial(r[0], r[1], false)
 		if !types.IsBadRequest(err) {
 			t.Errorf("SetAnyInRange(%d, %d) = %v, want BadRequest", r[0], r[1], err)
 		}
@@ -106,7 +106,7 @@ func TestSetAnyFillAndExhaust(t *testing.T) {
 	for _, n := range []uint64{1, 64, 65, 1000} {
 		h := newH(t, n)
 		for i := range n {
-			o, err := h.SetAny(false)
+			o, err := h.SetAnySerial(false)
 			if err != nil || o != i {
 				t.Fatalf("n=%d: SetAny = %d, %v; want %d", n, o, err, i)
 			}
@@ -116,7 +116,7 @@ func TestSetAnyFillAndExhaust(t *testing.T) {
 		}
 		before := h.String()
 		for _, serial := range []bool{false, true} {
-			_, err := h.SetAny(serial)
+			_, err := h.SetAnySerial(serial)
 			if !errors.Is(err, ErrNoBitAvailable) || !types.IsNoService(err) {
 				t.Fatalf("n=%d: SetAny on full = %v, want ErrNoBitAvailable", n, err)
 			}
@@ -143,17 +143,17 @@ func TestSetAnyFillAndExhaust(t *testing.T) {
 func TestSerial(t *testing.T) {
 	h := newH(t, 10)
 	for i := range uint64(4) {
-		if o, err := h.SetAny(true); err != nil || o != i {
+		if o, err := h.SetAnySerial(true); err != nil || o != i {
 			t.Fatalf("SetAny(serial) = %d, %v; want %d", o, err, i)
 		}
 	}
 	if err := h.Unset(1); err != nil {
 		t.Fatal(err)
 	}
-	if o, _ := h.SetAny(true); o != 4 {
+	if o, _ := h.SetAnySerial(true); o != 4 {
 		t.Fatalf("serial after releasing 1 = %d, want 4", o)
 	}
-	if o, _ := h.SetAny(false); o != 1 {
+	if o, _ := h.SetAnySerial(false); o != 1 {
 		t.Fatalf("lowest free = %d, want 1", o)
 	}
 	for i := uint64(6); i < 10; i++ {
@@ -162,7 +162,7 @@ func TestSerial(t *testing.T) {
 		}
 	}
 	// Free: 5. Serial resumes after 1 (last handed out) and finds 5.
-	if o, _ := h.SetAny(true); o != 5 {
+	if o, _ := h.SetAnySerial(true); o != 5 {
 		t.Fatalf("serial = %d, want 5", o)
 	}
 	if err := h.Unset(0); err != nil {
@@ -172,10 +172,10 @@ func TestSerial(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Cursor is 6: wraps to 0.
-	if o, _ := h.SetAny(true); o != 0 {
+	if o, _ := h.SetAnySerial(true); o != 0 {
 		t.Fatalf("serial wrap = %d, want 0", o)
 	}
-	if o, _ := h.SetAny(true); o != 3 {
+	if o, _ := h.SetAnySerial(true); o != 3 {
 		t.Fatalf("serial = %d, want 3", o)
 	}
 	checkInvariants(t, h)
@@ -184,25 +184,25 @@ func TestSerial(t *testing.T) {
 func TestSetAnyInRange(t *testing.T) {
 	h := newH(t, 1000)
 	for i := uint64(100); i < 200; i++ {
-		o, err := h.SetAnyInRange(100, 199, false)
+		o, err := h.SetAnyInRangeSerial(100, 199, false)
 		if err != nil || o != i {
 			t.Fatalf("SetAnyInRange = %d, %v; want %d", o, err, i)
 		}
 	}
-	if _, err := h.SetAnyInRange(100, 199, true); !errors.Is(err, ErrNoBitAvailable) {
+	if _, err := h.SetAnyInRangeSerial(100, 199, true); !errors.Is(err, ErrNoBitAvailable) {
 		t.Fatalf("full range: %v", err)
 	}
 	// Cursor (200) is outside [500, 600]: serial starts at 500.
-	if o, _ := h.SetAnyInRange(500, 600, true); o != 500 {
+	if o, _ := h.SetAnyInRangeSerial(500, 600, true); o != 500 {
 		t.Fatalf("serial in range = %d, want 500", o)
 	}
-	if o, _ := h.SetAnyInRange(500, 600, true); o != 501 {
+	if o, _ := h.SetAnyInRangeSerial(500, 600, true); o != 501 {
 		t.Fatalf("serial in range = %d, want 501", o)
 	}
-	if o, _ := h.SetAnyInRange(0, 999, false); o != 0 {
+	if o, _ := h.SetAnyInRangeSerial(0, 999, false); o != 0 {
 		t.Fatalf("lowest = %d, want 0", o)
 	}
-	if o, _ := h.SetAnyInRange(999, 999, false); o != 999 {
+	if o, _ := h.SetAnyInRangeSerial(999, 999, false); o != 999 {
 		t.Fatalf("single = %d, want 999", o)
 	}
 	checkInvariants(t, h)
@@ -214,11 +214,11 @@ func TestLargeBitmap(t *testing.T) {
 	if err := h.Set(last); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := h.SetAnyInRange(last-1, last, true); err != nil || o != last-1 {
+	if o, err := h.SetAnyInRangeSerial(last-1, last, true); err != nil || o != last-1 {
 		t.Fatalf("SetAnyInRange near the end = %d, %v", o, err)
 	}
 	// The cursor wrapped to 0.
-	if o, _ := h.SetAny(true); o != 0 {
+	if o, _ := h.SetAnySerial(true); o != 0 {
 		t.Fatalf("serial after the last bit = %d, want 0", o)
 	}
 	if h.Unselected() != MaxBits-3 {
@@ -261,7 +261,7 @@ func TestAgainstModel(t *testing.T) {
 			case 2:
 				start := rng.Uint64N(n)
 				end := start + rng.Uint64N(n-start)
-				got, err := h.SetAnyInRange(start, end, false)
+				got, err := h.SetAnyInRangeSerial(start, end, false)
 				want, ok := uint64(0), false
 				for i := start; i <= end; i++ {
 					if !model[i] {
@@ -277,7 +277,7 @@ func TestAgainstModel(t *testing.T) {
 					free--
 				}
 			case 3:
-				got, err := h.SetAny(true)
+				got, err := h.SetAnySerial(true)
 				if err == nil {
 					if model[got] {
 						t.Fatalf("serial handed out set bit %d", got)
@@ -310,7 +310,7 @@ func TestConcurrentSetAny(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for {
-				o, err := h.SetAny(w%2 == 0)
+				o, err := h.SetAnySerial(w%2 == 0)
 				if err != nil {
 					if !errors.Is(err, ErrNoBitAvailable) {
 						t.Errorf("SetAny: %v", err)
@@ -340,7 +340,7 @@ func TestByteArrayRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := h.SetAny(true); err != nil {
+	if _, err := h.SetAnySerial(true); err != nil {
 		t.Fatal(err)
 	}
 	b, err := h.ToByteArray()
@@ -359,7 +359,7 @@ func TestByteArrayRoundTrip(t *testing.T) {
 		t.Fatalf("round trip differs")
 	}
 	checkInvariants(t, h2)
-	if o, _ := h2.SetAny(true); o != 4 {
+	if o, _ := h2.SetAnySerial(true); o != 4 {
 		t.Fatalf("restored serial cursor handed out %d, want 4", o)
 	}
 }

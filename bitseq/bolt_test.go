@@ -28,7 +28,7 @@ func TestBoltStore(t *testing.T) {
 		if want%2 == 1 {
 			h = b // b is stale each time: its write conflicts and is retried
 		}
-		if got, err := h.SetAny(false); err != nil || got != want {
+		if got, err := h.SetAnySerial(false); err != nil || got != want {
 			t.Fatalf("SetAny = %d, %v; want %d", got, err, want)
 		}
 	}

@@ -34,7 +34,7 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		// The decoded bitmap works: any free bit can be set and cleared.
 		if h.Unselected() > 0 {
-			o, err := h.SetAny(true)
+			o, err := h.SetAnySerial(true)
 			if err != nil || !h.IsSet(o) {
 				t.Fatalf("SetAny on decoded bitmap: %d, %v", o, err)
 			}
@@ -88,7 +88,7 @@ func FuzzSetUnset(f *testing.F) {
 					set--
 				}
 			case 2, 3:
-				got, err := h.SetAny(op == 3)
+				got, err := h.SetAnySerial(op == 3)
 				if err != nil {
 					if set != n {
 						t.Fatalf("SetAny failed with %d of %d set: %v", set, n, err)
@@ -110,7 +110,7 @@ func FuzzSetUnset(f *testing.F) {
 			case 4:
 				start := o % n
 				end := start + arg%(n-start)
-				got, err := h.SetAnyInRange(start, end, arg%2 == 0)
+				got, err := h.SetAnyInRangeSerial(start, end, arg%2 == 0)
 				if err == nil {
 					if model[got] || got < start || got > end {
 						t.Fatalf("SetAnyInRange(%d,%d) = %d", start, end, got)

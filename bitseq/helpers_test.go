@@ -15,8 +15,8 @@ import (
 // keep the padding bits set and agree with the free count.
 func checkInvariants(t testing.TB, h *Handle) {
 	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	s := &h.st
 	if len(s.runs) == 0 {
 		t.Fatalf("no runs")
@@ -87,11 +87,14 @@ func (m *memStore) check(o datastore.KVObject) (string, error) {
 	return key, nil
 }
 
-func (m *memStore) PutObjectAtomic(o datastore.KVObject) error {
+func (m *memStore) PutObjectAtomic(o datastore.KVObject) error { return m.put(o, true) }
+func (m *memStore) PutObject(o datastore.KVObject) error       { return m.put(o, false) }
+
+func (m *memStore) put(o datastore.KVObject, cas bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key, err := m.check(o)
-	if err != nil {
+	if err != nil && cas {
 		return err
 	}
 	m.index++
@@ -132,6 +135,8 @@ func (m *memStore) Watchable() bool { return false }
 func (m *memStore) Watch(datastore.KVObject, <-chan struct{}) (<-chan datastore.KVObject, error) {
 	return nil, types.NotImplementedErrorf("Watch")
 }
+func (m *memStore) RestartWatch()        {}
+func (m *memStore) Active() bool         { return true }
 func (m *memStore) Scope() string        { return datastore.LocalScope }
 func (m *memStore) KVStore() store.Store { return nil }
 func (m *memStore) Close()               {}

@@ -3,7 +3,6 @@ package bitseq
 import (
 	"encoding/binary"
 	"encoding/json"
-	"math/bits"
 
 	"github.com/cnmkit/libnetwork/types"
 )
@@ -25,8 +24,8 @@ const (
 
 // ToByteArray returns the serialised bitmap.
 func (h *Handle) ToByteArray() ([]byte, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return h.st.encode(), nil
 }
 
@@ -37,8 +36,8 @@ func (h *Handle) FromByteArray(data []byte) error {
 	if err != nil {
 		return err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	h.st = st
 	return nil
 }
@@ -81,43 +80,40 @@ func decode(data []byte) (state, error) {
 		return bad("%d runs for %d words", nruns, n)
 	}
 	s.runs = make([]run, 0, nruns)
-	var next uint32
-	set := uint64(0)
+	var next uint64
 	for i := range nruns {
 		p := data[headerLen+i*runLen:]
-		r := run{start: next, count: binary.BigEndian.Uint32(p), block: binary.BigEndian.Uint64(p[4:])}
-		if r.count == 0 || r.count > n-next {
-			return bad("run %d: count %d with %d words left", i, r.count, n-next)
+		r := run{start: uint32(next), count: binary.BigEndian.Uint32(p), block: binary.BigEndian.Uint64(p[4:])}
+		if r.count == 0 || uint64(r.count) > uint64(n)-next {
+			return bad("run %d: count %d with %d words left", i, r.count, uint64(n)-next)
 		}
-		if i > 0 && s.runs[i-1].block == r.block {
-			return bad("run %d: same block %#x as the previous run", i, r.block)
-		}
-		set += uint64(bits.OnesCount64(r.block)) * uint64(r.count)
-		next = r.end()
+		next += uint64(r.count)
 		s.runs = append(s.runs, r)
 	}
-	if next != n {
-		return bad("runs cover %d words, want %d", next, n)
+	s.unselected = s.freeInRuns()
+	if err := s.check(); err != nil {
+		return bad("%w", err)
 	}
-	if pad := paddingMask(s.bits); s.runs[len(s.runs)-1].block&pad != pad {
-		return bad("padding bits past ordinal %d are not set", s.bits-1)
-	}
-	set -= uint64(bits.OnesCount64(paddingMask(s.bits)))
-	s.unselected = s.bits - set
 	return s, nil
 }
 
-// jsonHandle is the form a Handle takes in a datastore.
+// jsonHandle is the JSON form of a Handle. In a datastore (Value) it holds
+// app, id and sequence; MarshalJSON adds the datastore index and the bit
+// and free counts.
 type jsonHandle struct {
-	App      string `json:"app"`
-	ID       string `json:"id"`
-	Sequence []byte `json:"sequence"`
+	App        string  `json:"app"`
+	ID         string  `json:"id"`
+	DBIndex    uint64  `json:"dbIndex,omitempty"`
+	DBExists   bool    `json:"dbExists,omitempty"`
+	Bits       *uint64 `json:"bits,omitempty"`
+	Unselected *uint64 `json:"unselected,omitempty"`
+	Sequence   []byte  `json:"sequence"`
 }
 
 // Value returns the bitmap as stored in a datastore.
 func (h *Handle) Value() []byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	b, err := json.Marshal(jsonHandle{App: h.app, ID: h.id, Sequence: h.st.encode()})
 	if err != nil {
 		return nil
@@ -127,16 +123,58 @@ func (h *Handle) Value() []byte {
 
 // SetValue restores the bitmap from its datastore form.
 func (h *Handle) SetValue(value []byte) error {
-	var j jsonHandle
-	if err := json.Unmarshal(value, &j); err != nil {
-		return types.BadRequestErrorf("invalid bitseq value: %w", err)
-	}
-	st, err := decode(j.Sequence)
+	j, st, err := decodeJSON(value)
 	if err != nil {
 		return err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	h.app, h.id, h.st = j.App, j.ID, st
 	return nil
+}
+
+// MarshalJSON returns the handle as JSON: app, id, datastore index, bit
+// and free counts, and the serialised bitmap.
+func (h *Handle) MarshalJSON() ([]byte, error) {
+	h.Lock()
+	defer h.Unlock()
+	nbits, free := h.st.bits, h.st.unselected
+	return json.Marshal(jsonHandle{
+		App: h.app, ID: h.id, DBIndex: h.index, DBExists: h.exists,
+		Bits: &nbits, Unselected: &free, Sequence: h.st.encode(),
+	})
+}
+
+// UnmarshalJSON restores a handle from MarshalJSON's form (or Value's).
+// Counts that disagree with the bitmap are a BadRequestError; on error the
+// handle is unchanged.
+func (h *Handle) UnmarshalJSON(data []byte) error {
+	j, st, err := decodeJSON(data)
+	if err != nil {
+		return err
+	}
+	h.Lock()
+	defer h.Unlock()
+	h.app, h.id, h.st, h.index, h.exists = j.App, j.ID, st, j.DBIndex, j.DBExists
+	return nil
+}
+
+// decodeJSON parses a jsonHandle and its bitmap, checking the counts it
+// carries against the bitmap.
+func decodeJSON(data []byte) (jsonHandle, state, error) {
+	var j jsonHandle
+	if err := json.Unmarshal(data, &j); err != nil {
+		return j, state{}, types.BadRequestErrorf("invalid bitseq value: %w", err)
+	}
+	st, err := decode(j.Sequence)
+	if err != nil {
+		return j, state{}, err
+	}
+	if j.Bits != nil && *j.Bits != st.bits {
+		return j, state{}, types.BadRequestErrorf("invalid bitseq value %s/%s: bits %d, the sequence holds %d", j.App, j.ID, *j.Bits, st.bits)
+	}
+	if j.Unselected != nil && *j.Unselected != st.unselected {
+		return j, state{}, types.BadRequestErrorf("invalid bitseq value %s/%s: unselected %d, the sequence has %d free", j.App, j.ID, *j.Unselected, st.unselected)
+	}
+	return j, st, nil
 }

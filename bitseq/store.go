@@ -17,8 +17,8 @@ func isNotFound(err error) bool { return types.IsNotFound(err) }
 // written with compare-and-swap; on a conflict (or when op fails, in case
 // the local copy is stale) the bitmap is re-read and op run again.
 func (h *Handle) apply(op func(*state) (uint64, error)) (uint64, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	if h.store == nil {
 		return op(&h.st)
 	}
@@ -52,19 +52,19 @@ func (h *Handle) apply(op func(*state) (uint64, error)) (uint64, error) {
 	return 0, types.RetryErrorf("bitseq %s/%s: write kept conflicting after %d attempts", h.app, h.id, maxRetries)
 }
 
-// snapshot returns an unshared copy of h for writing; h.mu is held.
+// snapshot returns an unshared copy of h for writing; h is locked.
 func (h *Handle) snapshot() *Handle {
 	return &Handle{app: h.app, id: h.id, store: h.store, st: h.st.clone(), index: h.index, exists: h.exists}
 }
 
 // load reads the stored bitmap into h.
 func (h *Handle) load() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return h.reloadLocked()
 }
 
-// reloadLocked reads the stored bitmap into h; h.mu is held.
+// reloadLocked reads the stored bitmap into h; h is locked.
 func (h *Handle) reloadLocked() error {
 	nh := &Handle{app: h.app, id: h.id, store: h.store}
 	if err := h.store.GetObject(storeKey(nh), nh); err != nil {
@@ -76,37 +76,37 @@ func (h *Handle) reloadLocked() error {
 
 // Key returns the datastore key of the bitmap: app, id.
 func (h *Handle) Key() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return []string{h.app, h.id}
 }
 
 // KeyPrefix returns the datastore key of the bitmap's parent: app.
 func (h *Handle) KeyPrefix() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return []string{h.app}
 }
 
 // Index returns the datastore index of the last write.
 func (h *Handle) Index() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return h.index
 }
 
 // SetIndex records the datastore index of the last write.
 func (h *Handle) SetIndex(index uint64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	h.index = index
 	h.exists = true
 }
 
 // Exists reports whether the bitmap was read from or written to the datastore.
 func (h *Handle) Exists() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return h.exists
 }
 
@@ -115,8 +115,8 @@ func (h *Handle) Skip() bool { return false }
 
 // DataScope returns the scope of the bitmap's datastore (local without one).
 func (h *Handle) DataScope() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	if h.store == nil {
 		return datastore.LocalScope
 	}
@@ -125,8 +125,8 @@ func (h *Handle) DataScope() string {
 
 // New returns an empty Handle of the same app and datastore.
 func (h *Handle) New() datastore.KVObject {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.Lock()
+	defer h.Unlock()
 	return &Handle{app: h.app, store: h.store}
 }
 
@@ -139,11 +139,11 @@ func (h *Handle) CopyTo(o datastore.KVObject) error {
 	if dst == h {
 		return nil
 	}
-	h.mu.Lock()
+	h.Lock()
 	c := h.snapshot()
-	h.mu.Unlock()
-	dst.mu.Lock()
-	defer dst.mu.Unlock()
+	h.Unlock()
+	dst.Lock()
+	defer dst.Unlock()
 	dst.app, dst.id, dst.store, dst.st, dst.index, dst.exists = c.app, c.id, c.store, c.st, c.index, c.exists
 	return nil
 }

@@ -53,12 +53,12 @@ func TestStoreCAS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oa, err := a.SetAny(false)
+	oa, err := a.SetAnySerial(false)
 	if err != nil || oa != 0 {
 		t.Fatalf("a.SetAny = %d, %v", oa, err)
 	}
 	// b has not seen a's write: its first attempt conflicts.
-	ob, err := b.SetAny(false)
+	ob, err := b.SetAnySerial(false)
 	if err != nil || ob != 1 {
 		t.Fatalf("b.SetAny = %d, %v; want 1", ob, err)
 	}
@@ -96,7 +96,7 @@ func TestStoreConcurrentHandles(t *testing.T) {
 	for _, h := range hs {
 		wg.Go(func() {
 			for {
-				o, err := h.SetAny(true)
+				o, err := h.SetAnySerial(true)
 				if err != nil {
 					if !errors.Is(err, ErrNoBitAvailable) {
 						t.Errorf("SetAny: %v", err)

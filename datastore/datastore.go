@@ -76,6 +76,11 @@ type KVObject interface {
 	DataScope() string
 	// Skip reports whether the object must not be written.
 	Skip() bool
+	KVConstructor
+}
+
+// KVConstructor makes and copies objects of one kind.
+type KVConstructor interface {
 	// New returns an empty object of the same kind.
 	New() KVObject
 	// CopyTo copies the object into o.
@@ -86,6 +91,8 @@ type KVObject interface {
 type DataStore interface {
 	// GetObject reads the object at key into o.
 	GetObject(key string, o KVObject) error
+	// PutObject writes o whatever the store's index and updates o's index.
+	PutObject(o KVObject) error
 	// PutObjectAtomic writes o if its index still matches the store's (CAS);
 	// a mismatch is a types.ConflictError. It updates o's index.
 	PutObjectAtomic(o KVObject) error
@@ -103,6 +110,14 @@ type DataStore interface {
 	Watchable() bool
 	// Watch sends o's new states until stopCh closes.
 	Watch(o KVObject, stopCh <-chan struct{}) (<-chan KVObject, error)
+	// RestartWatch re-arms the watches the backend ended (after the store
+	// is reachable again) and marks the store active.
+	RestartWatch()
+	// Active reports whether the store is usable: false once closed, or
+	// while the backend is unreachable (a call failed with ErrNotReachable
+	// or a watch was ended by the backend) until a call succeeds again or
+	// RestartWatch is called.
+	Active() bool
 	// Scope is the store's scope.
 	Scope() string
 	// KVStore is the underlying libkv store.

@@ -24,6 +24,10 @@ var (
 	// ErrNotReachable is a store that did not answer in time or refused the
 	// call. It is a types.NoServiceError.
 	ErrNotReachable = types.NoServiceErrorf("store not reachable")
+	// ErrNotImplmented (sic, the seed's spelling) is a call the store does
+	// not support, such as Watch on the local scope. It is a
+	// types.NotImplementedError.
+	ErrNotImplmented = types.NotImplementedErrorf("functionality not implemented")
 )
 
 // translate turns a backend error of operation op on key into a typed

@@ -86,7 +86,10 @@ func checkCAS(op, key string, e *entry, o KVObject) error {
 
 // putCached is PutObjectAtomic of the local scope. A Skip object is only
 // cached, never written.
-func (d *datastore) putCached(o KVObject) error {
+func (d *datastore) putCached(o KVObject) error { return d.putCachedWith(o, true) }
+
+// putCachedWith writes o to disk and cache; cas checks o's index first.
+func (d *datastore) putCachedWith(o KVObject, cas bool) error {
 	key := Key(o.Key()...)
 	skip := o.Skip()
 	var val []byte
@@ -99,8 +102,10 @@ func (d *datastore) putCached(o KVObject) error {
 	if err != nil {
 		return err
 	}
-	if err := checkCAS(opPut, key, e, o); err != nil {
-		return err
+	if cas {
+		if err := checkCAS(opPut, key, e, o); err != nil {
+			return err
+		}
 	}
 	ne := &entry{}
 	if !skip {

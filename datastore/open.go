@@ -1,6 +1,7 @@
 package datastore
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -28,7 +29,8 @@ func NewDataStore(scope string, cfg *ScopeCfg) (DataStore, error) {
 		return nil, err
 	}
 	c := cfg.Client
-	d := &datastore{scope: scope, provider: c.Provider, address: c.Address}
+	d := &datastore{scope: scope, provider: c.Provider, address: c.Address,
+		restart: make(chan struct{}), done: make(chan struct{})}
 	var err error
 	if c.Provider == string(store.BOLTDB) {
 		d.store, d.address, err = openBolt(c.Address, c.Config)
@@ -128,7 +130,7 @@ func bounded[T any](d *datastore, op, key string, fn func() (T, error)) (T, erro
 	}
 	if d.timeout <= 0 {
 		v, err := fn()
-		return v, d.translate(op, key, err)
+		return v, d.observe(d.translate(op, key, err))
 	}
 	ch := make(chan result[T], 1)
 	go func() {
@@ -139,10 +141,22 @@ func bounded[T any](d *datastore, op, key string, fn func() (T, error)) (T, erro
 	defer t.Stop()
 	select {
 	case r := <-ch:
-		return r.v, d.translate(op, key, r.err)
+		return r.v, d.observe(d.translate(op, key, r.err))
 	case <-t.C:
-		return zero, d.timeoutErr(op, key)
+		return zero, d.observe(d.timeoutErr(op, key))
 	}
+}
+
+// observe records from a backend call's error whether the store is
+// reachable, and returns the error.
+func (d *datastore) observe(err error) error {
+	switch {
+	case err == nil:
+		d.unreachable.Store(false)
+	case errors.Is(err, ErrNotReachable):
+		d.unreachable.Store(true)
+	}
+	return err
 }
 
 // boundedErr is bounded for calls that return only an error.

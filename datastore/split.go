@@ -50,6 +50,7 @@ func (s *split) byObject(o KVObject) DataStore {
 }
 
 func (s *split) GetObject(key string, o KVObject) error { return s.byKey(key).GetObject(key, o) }
+func (s *split) PutObject(o KVObject) error             { return s.byObject(o).PutObject(o) }
 func (s *split) PutObjectAtomic(o KVObject) error       { return s.byObject(o).PutObjectAtomic(o) }
 func (s *split) DeleteObjectAtomic(o KVObject) error    { return s.byObject(o).DeleteObjectAtomic(o) }
 func (s *split) DeleteObject(o KVObject) error          { return s.byObject(o).DeleteObject(o) }
@@ -64,6 +65,15 @@ func (s *split) Watchable() bool { return s.durable.Watchable() }
 func (s *split) Watch(o KVObject, stopCh <-chan struct{}) (<-chan KVObject, error) {
 	return s.byObject(o).Watch(o, stopCh)
 }
+
+// RestartWatch restarts the watches of both stores.
+func (s *split) RestartWatch() {
+	s.durable.RestartWatch()
+	s.runtime.RestartWatch()
+}
+
+// Active reports whether both stores are active.
+func (s *split) Active() bool         { return s.durable.Active() && s.runtime.Active() }
 func (s *split) Scope() string        { return s.durable.Scope() }
 func (s *split) KVStore() store.Store { return s.durable.KVStore() }
 func (s *split) Close() {

@@ -30,6 +30,14 @@ type datastore struct {
 	watchable bool
 	cache     *cache // local scope only
 	closed    atomic.Bool
+	// unreachable is set by a backend call that failed with
+	// ErrNotReachable or a watch the backend ended; cleared by a call that
+	// succeeds and by RestartWatch.
+	unreachable atomic.Bool
+
+	wmx     sync.Mutex    // guards restart
+	restart chan struct{} // closed and replaced by RestartWatch
+	done    chan struct{} // closed by Close
 
 	wmu   sync.Mutex // local scope: serialises writes and cache fills
 	epoch uint64
@@ -41,11 +49,16 @@ func (d *datastore) KVStore() store.Store { return d.store }
 func (d *datastore) Watchable() bool      { return d.watchable }
 func (d *datastore) String() string       { return d.scope + " datastore " + d.provider + ":" + d.address }
 
+// Active reports whether the store is open and its backend was reachable
+// at the last call.
+func (d *datastore) Active() bool { return !d.closed.Load() && !d.unreachable.Load() }
+
 // Close releases the store; later calls fail with ErrNotReachable.
 func (d *datastore) Close() {
 	if !d.closed.CompareAndSwap(false, true) {
 		return
 	}
+	close(d.done)
 	if d.timeout <= 0 {
 		d.wmu.Lock()
 		d.store.Close()

@@ -31,11 +31,17 @@ func New(ds datastore.DataStore, id string, start, end uint64) (*Idm, error) {
 	return &Idm{start: start, end: end, handle: h}, nil
 }
 
-// GetID reserves and returns a free ID: the lowest, or with serial the next
-// one after the last handed out, wrapping around.
-func (i *Idm) GetID(serial bool) (uint64, error) {
-	o, err := i.handle.SetAny(serial)
-	return i.start + o, err
+// GetID reserves and returns the lowest free ID.
+func (i *Idm) GetID() (uint64, error) { return i.GetIDSerial(false) }
+
+// GetIDSerial is GetID; with serial it returns the next free ID after the
+// last one handed out serially, wrapping around.
+func (i *Idm) GetIDSerial(serial bool) (uint64, error) {
+	o, err := i.handle.SetAnySerial(serial)
+	if err != nil {
+		return 0, err
+	}
+	return i.start + o, nil
 }
 
 // GetSpecificID reserves id; an error if it is taken or out of the range.
@@ -51,8 +57,11 @@ func (i *Idm) GetIDInRange(start, end uint64, serial bool) (uint64, error) {
 	if start < i.start || end > i.end || start > end {
 		return 0, types.BadRequestErrorf("idm: range [%d, %d] is not within [%d, %d]", start, end, i.start, i.end)
 	}
-	o, err := i.handle.SetAnyInRange(start-i.start, end-i.start, serial)
-	return i.start + o, err
+	o, err := i.handle.SetAnyInRangeSerial(start-i.start, end-i.start, serial)
+	if err != nil {
+		return 0, err
+	}
+	return i.start + o, nil
 }
 
 // Release frees id; releasing a free or out-of-range ID does nothing.

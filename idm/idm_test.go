@@ -29,11 +29,11 @@ func TestGetIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for want := uint64(100); want <= 104; want++ {
-		if got, err := i.GetID(false); err != nil || got != want {
+		if got, err := i.GetID(); err != nil || got != want {
 			t.Fatalf("GetID = %d, %v; want %d", got, err, want)
 		}
 	}
-	if _, err := i.GetID(false); !errors.Is(err, bitseq.ErrNoBitAvailable) {
+	if _, err := i.GetID(); !errors.Is(err, bitseq.ErrNoBitAvailable) {
 		t.Fatalf("GetID on full set = %v", err)
 	}
 	i.Release(102)
@@ -57,13 +57,13 @@ func TestSerialAndRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := i.GetID(true)
-	b, _ := i.GetID(true)
+	a, _ := i.GetIDSerial(true)
+	b, _ := i.GetIDSerial(true)
 	i.Release(a)
-	if c, _ := i.GetID(true); c != b+1 {
+	if c, _ := i.GetIDSerial(true); c != b+1 {
 		t.Fatalf("serial GetID = %d, want %d", c, b+1)
 	}
-	if c, _ := i.GetID(false); c != a {
+	if c, _ := i.GetID(); c != a {
 		t.Fatalf("lowest GetID = %d, want %d", c, a)
 	}
 	if got, err := i.GetIDInRange(5, 6, false); err != nil || got != 5 {

@@ -123,7 +123,7 @@ func (m *master) allocRange(rs, re u128) (u128, error) {
 		if fresh {
 			h = m.newWindow(w)
 		}
-		o, err := h.SetAnyInRange(lo, hi, false)
+		o, err := h.SetAnyInRange(lo, hi)
 		if err == nil {
 			if fresh {
 				m.addWindow(w, h)

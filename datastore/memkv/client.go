@@ -124,7 +124,7 @@ func (c *Store) AtomicPut(key string, value []byte, previous *store.KVPair, _ *s
 		return false, nil, store.ErrKeyExists
 	case previous != nil && !ok:
 		return false, nil, store.ErrKeyNotFound
-	case previous != nil && cur.index != previous.LastIndex:
+	case previous != nil && cur.Index != previous.LastIndex:
 		return false, nil, store.ErrKeyModified
 	}
 	c.s.writeLocked(key, value)
@@ -146,7 +146,7 @@ func (c *Store) AtomicDelete(key string, previous *store.KVPair) (bool, error) {
 	if !ok {
 		return false, store.ErrKeyNotFound
 	}
-	if cur.index != previous.LastIndex {
+	if cur.Index != previous.LastIndex {
 		return false, store.ErrKeyModified
 	}
 	c.s.deleteLocked(key)

@@ -71,9 +71,10 @@ func newFromLibkv(addrs []string, _ *store.Config) (store.Store, error) {
 	return s.Client(), nil
 }
 
-type item struct {
-	value []byte
-	index uint64
+// Item is a value held by a Server with the index of its last write.
+type Item struct {
+	Data  []byte
+	Index uint64
 }
 
 // Server is one in-memory store shared by its clients.
@@ -81,7 +82,7 @@ type Server struct {
 	name string
 
 	mu      sync.Mutex
-	data    map[string]item
+	data    map[string]Item
 	index   uint64
 	changed chan struct{} // closed and replaced on every write
 	fault   Fault
@@ -92,7 +93,7 @@ type Server struct {
 // NewServer returns an unnamed server; reach it only through Client.
 func NewServer() *Server {
 	return &Server{
-		data:    map[string]item{},
+		data:    map[string]Item{},
 		changed: make(chan struct{}),
 		healed:  make(chan struct{}),
 		locks:   map[string]*memLock{},
@@ -165,7 +166,7 @@ func (s *Server) writeLocked(key string, value []byte) uint64 {
 	s.index++
 	v := make([]byte, len(value))
 	copy(v, value)
-	s.data[key] = item{value: v, index: s.index}
+	s.data[key] = Item{Data: v, Index: s.index}
 	s.notifyLocked()
 	return s.index
 }
@@ -187,9 +188,9 @@ func (s *Server) pairLocked(key string) *store.KVPair {
 	if !ok {
 		return nil
 	}
-	v := make([]byte, len(it.value))
-	copy(v, it.value)
-	return &store.KVPair{Key: key, Value: v, LastIndex: it.index}
+	v := make([]byte, len(it.Data))
+	copy(v, it.Data)
+	return &store.KVPair{Key: key, Value: v, LastIndex: it.Index}
 }
 
 // listLocked returns copies of the pairs under prefix, sorted by key.
