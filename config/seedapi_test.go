@@ -27,23 +27,23 @@ var _ func(*store.Config) Option = OptionLocalKVProviderConfig
 var _ func(string) Option = OptionLocalKVProviderURL
 var _ func(string) (*Config, error) = ParseConfig
 var _ func(...Option) *Config = ParseConfigOptions
-var _ = func(v ClusterCfg) {
-	var _ string = v.Address
-	var _ string = v.Discovery
-	var _ uint64 = v.Heartbeat
+var _ = func(v *ClusterCfg) {
+	var _ *string = &v.Address
+	var _ *string = &v.Discovery
+	var _ *uint64 = &v.Heartbeat
 }
-var _ = func(v Config) {
-	var _ DaemonCfg = v.Daemon
-	var _ ClusterCfg = v.Cluster
-	var _ map[string]*datastore.ScopeCfg = v.Scopes
+var _ = func(v *Config) {
+	var _ *DaemonCfg = &v.Daemon
+	var _ *ClusterCfg = &v.Cluster
+	var _ *map[string]*datastore.ScopeCfg = &v.Scopes
 }
-var _ = func(v DaemonCfg) {
-	var _ bool = v.Debug
-	var _ string = v.DataDir
-	var _ string = v.DefaultNetwork
-	var _ string = v.DefaultDriver
-	var _ []string = v.Labels
-	var _ map[string]interface{} = v.DriverCfg
+var _ = func(v *DaemonCfg) {
+	var _ *bool = &v.Debug
+	var _ *string = &v.DataDir
+	var _ *string = &v.DefaultNetwork
+	var _ *string = &v.DefaultDriver
+	var _ *[]string = &v.Labels
+	var _ *map[string]interface{} = &v.DriverCfg
 }
 
 func seedUnderlying1[T ~func(c *Config)]() {}

@@ -7,11 +7,11 @@ package discoverapi
 // The seed's API (SEED-API.md): each declaration with its exact type.
 var _ = DatastoreConfig
 var _ = NodeDiscovery
-var _ = func(v DatastoreConfigData) {
-	var _ string = v.Scope
-	var _ string = v.Provider
-	var _ string = v.Address
-	var _ interface{} = v.Config
+var _ = func(v *DatastoreConfigData) {
+	var _ *string = &v.Scope
+	var _ *string = &v.Provider
+	var _ *string = &v.Address
+	var _ *interface{} = &v.Config
 }
 var _ func(Discover, DiscoveryType, interface{}) error = Discover.DiscoverNew
 var _ func(Discover, DiscoveryType, interface{}) error = Discover.DiscoverDelete
@@ -19,7 +19,7 @@ var _ func(Discover, DiscoveryType, interface{}) error = Discover.DiscoverDelete
 func seedUnderlying1[T ~int]() {}
 
 var _ = seedUnderlying1[DiscoveryType]
-var _ = func(v NodeDiscoveryData) {
-	var _ string = v.Address
-	var _ bool = v.Self
+var _ = func(v *NodeDiscoveryData) {
+	var _ *string = &v.Address
+	var _ *bool = &v.Self
 }

@@ -15,7 +15,7 @@ var _ func(string, string, string, string, []Record) error = Build
 var _ func(string, []Record) error = Delete
 var _ func(string) = Drop
 var _ func(string, string, string) error = Update
-var _ = func(v Record) {
-	var _ string = v.Hosts
-	var _ string = v.IP
+var _ = func(v *Record) {
+	var _ *string = &v.Hosts
+	var _ *string = &v.IP
 }

@@ -29,8 +29,8 @@ var _ = &ErrPoolNotFound
 var _ = &ErrPoolOverlap
 var _ func(Callback, string, Ipam) error = Callback.RegisterIpamDriver
 var _ func(Callback, string, Ipam, *Capability) error = Callback.RegisterIpamDriverWithCapabilities
-var _ = func(v Capability) {
-	var _ bool = v.RequiresMACAddress
+var _ = func(v *Capability) {
+	var _ *bool = &v.RequiresMACAddress
 }
 var _ discoverapi.Discover = Ipam(nil)
 var _ func(Ipam) (string, string, error) = Ipam.GetDefaultAddressSpaces

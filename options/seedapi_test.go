@@ -10,20 +10,20 @@ var _ func(NoSuchFieldError) string = (NoSuchFieldError).Error
 var _ func(TypeMismatchError) string = (TypeMismatchError).Error
 var _ func(Generic, interface{}) (interface{}, error) = GenerateFromModel
 var _ func() Generic = NewGeneric
-var _ = func(v CannotSetFieldError) {
-	var _ string = v.Field
-	var _ string = v.Type
+var _ = func(v *CannotSetFieldError) {
+	var _ *string = &v.Field
+	var _ *string = &v.Type
 }
 
 func seedUnderlying1[T ~map[string]interface{}]() {}
 
 var _ = seedUnderlying1[Generic]
-var _ = func(v NoSuchFieldError) {
-	var _ string = v.Field
-	var _ string = v.Type
+var _ = func(v *NoSuchFieldError) {
+	var _ *string = &v.Field
+	var _ *string = &v.Type
 }
-var _ = func(v TypeMismatchError) {
-	var _ string = v.Field
-	var _ string = v.ExpectType
-	var _ string = v.ActualType
+var _ = func(v *TypeMismatchError) {
+	var _ *string = &v.Field
+	var _ *string = &v.ExpectType
+	var _ *string = &v.ActualType
 }

@@ -34,8 +34,8 @@ var omitted = map[string]bool{
 // pending are packages of ours that do not have the seed's API yet (see
 // README.md): their test is not written until they do.
 var pending = map[string]bool{
-	".": true, "bitseq": true, "datastore": true, "driverapi": true, "drivers/bridge": true,
-	"drivers/overlay": true, "drvregistry": true, "idm": true, "ipam": true, "ipams/null": true,
+	".": true, "drivers/bridge": true,
+	"drivers/overlay": true, "drvregistry": true, "ipam": true, "ipams/null": true,
 	"iptables": true, "netlabel": true, "netutils": true, "networkdb": true, "osl": true,
 	"portallocator": true, "portmapper": true, "resolvconf": true, "types": true,
 }
@@ -305,7 +305,7 @@ func (g *gen) typeSpec(sp *ast.TypeSpec) {
 	}
 	switch t := sp.Type.(type) {
 	case *ast.StructType:
-		g.printf("var _ = func(v %s) {\n", name)
+		g.printf("var _ = func(v *%s) {\n", name)
 		for _, f := range t.Fields.List {
 			var b bytes.Buffer
 			printer.Fprint(&b, g.fset, f.Type)
@@ -323,7 +323,7 @@ func (g *gen) typeSpec(sp *ast.TypeSpec) {
 					continue
 				}
 				g.note(ft)
-				g.printf("\tvar _ %s = v.%s\n", ft, n.Name)
+				g.printf("\tvar _ *%s = &v.%s\n", ft, n.Name)
 			}
 		}
 		g.printf("}\n")
