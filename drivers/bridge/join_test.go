@@ -7,6 +7,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -174,8 +175,12 @@ func TestJoinBadSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := links(t, e.nl)
-	if err := e.d.Join("n1", eidA, "/nonexistent/netns", &fakeJoin{}, nil); !types.IsBadRequest(err) || !strings.Contains(err.Error(), "/nonexistent/netns") {
-		t.Fatalf("join of a missing sandbox: %v", err)
+	notNS := filepath.Join(t.TempDir(), "not-a-netns")
+	if err := os.WriteFile(notNS, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.Join("n1", eidA, notNS, &fakeJoin{}, nil); !types.IsBadRequest(err) || !strings.Contains(err.Error(), notNS) {
+		t.Fatalf("join of a sandbox key that is no namespace: %v", err)
 	}
 	if got := links(t, e.nl); strings.Join(got, ",") != strings.Join(before, ",") {
 		t.Fatalf("links after a failed join %v, before %v", got, before)

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,8 +139,12 @@ func TestJoinBadInput(t *testing.T) {
 	}
 	ct := c.newContainer(h, "c")
 	c.endpoint(ct, n.id, "e", "10.70.0.5/24", "fd00:70::5/64")
-	if err := h.d.Join(n.id, "e", filepath.Join(t.TempDir(), "missing"), &fakeJoin{}, nil); !types.IsBadRequest(err) {
-		t.Errorf("join into a missing sandbox: %v, want a BadRequestError", err)
+	notNS := filepath.Join(t.TempDir(), "not-a-netns")
+	if err := os.WriteFile(notNS, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.Join(n.id, "e", notNS, &fakeJoin{}, nil); !types.IsBadRequest(err) {
+		t.Errorf("join into a sandbox key that is no namespace: %v, want a BadRequestError", err)
 	}
 	if _, ok := h.inspect(t, n.id); ok {
 		t.Error("a refused join built the overlay namespace")
