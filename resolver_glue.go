@@ -144,7 +144,8 @@ func (r *sandboxResolver) SetExtServers(servers []string) {
 	}
 }
 
-// setUpstreams is SetExtServers with its error.
+// setUpstreams is SetExtServers with its error; before Start the list is
+// kept, and Start checks it.
 func (r *sandboxResolver) setUpstreams(servers []string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -152,8 +153,6 @@ func (r *sandboxResolver) setUpstreams(servers []string) error {
 		if err := r.r.SetUpstreams(servers); err != nil {
 			return err
 		}
-	} else if _, err := resolver.New(dnsBackend{r.sb}, resolver.Config{Upstreams: servers}); err != nil {
-		return err
 	}
 	r.ext = append([]string(nil), servers...)
 	return nil
@@ -235,9 +234,7 @@ func (sb *sandbox) startResolver(joining *endpoint) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := r.setUpstreams(ups); err != nil {
-		return false, types.BadRequestErrorf("sandbox %s: embedded DNS server: %w", sb.id, err)
-	}
+	r.ext = ups
 	if err := r.Start(); err != nil {
 		return false, err
 	}

@@ -177,11 +177,16 @@ func (c *controller) sandboxByID(id string) *sandbox {
 	return c.sandboxes[id]
 }
 
+// sandboxByContainer returns the sandbox of container cid, or nil.
+func (c *controller) sandboxByContainer(cid string) *sandbox {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.sandboxes[c.containers[cid]]
+}
+
 // SandboxDestroy deletes the sandbox of container id; none is no error.
 func (c *controller) SandboxDestroy(id string) error {
-	c.mu.RLock()
-	sb := c.sandboxes[c.containers[id]]
-	c.mu.RUnlock()
+	sb := c.sandboxByContainer(id)
 	if sb == nil {
 		return nil
 	}

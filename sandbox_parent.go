@@ -41,9 +41,7 @@ func (sb *sandbox) updateParentHosts() {
 	sb.mu.Unlock()
 	c := sb.ctrl
 	for _, u := range updates {
-		c.mu.RLock()
-		p := c.sandboxes[c.containers[u.cid]]
-		c.mu.RUnlock()
+		p := c.sandboxByContainer(u.cid)
 		if p == nil || p == sb {
 			continue
 		}

@@ -18,7 +18,7 @@ var embeddedDNSOptions = []string{"ndots:0"}
 
 // resolvConfSource is the file a sandbox's resolv.conf starts from: the
 // controller's host file.
-func (c *controller) resolvConfSource(cfg *containerConfig) string {
+func (c *controller) resolvConfSource() string {
 	if p := c.config().Daemon.DNS.ResolvConf; p != "" {
 		return p
 	}
@@ -43,7 +43,7 @@ func (c *controller) buildResolvConf(cfg *containerConfig, embedded, ipv6 bool) 
 		}
 		return content, resolvconf.GetNameservers(content, resolvconf.IP), nil
 	}
-	src := c.resolvConfSource(cfg)
+	src := c.resolvConfSource()
 	content, err := os.ReadFile(src)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {

@@ -67,6 +67,7 @@ func TestOptionKVOptsTLS(t *testing.T) {
 func TestOptionKVOptsBadInput(t *testing.T) {
 	ca, cert, key := testPKI(t)
 	missing := filepath.Join(t.TempDir(), "missing.pem")
+	notPEM := writeFile(t, "not.pem", "no certificate here\n")
 	tests := []struct {
 		name string
 		opts map[string]string
@@ -74,7 +75,7 @@ func TestOptionKVOptsBadInput(t *testing.T) {
 	}{
 		{"only the CA", map[string]string{KVCACertFile: ca}, "must be set together"},
 		{"missing CA file", map[string]string{KVCACertFile: missing, KVCertFile: cert, KVKeyFile: key}, missing},
-		{"CA not PEM", map[string]string{KVCACertFile: key + "x", KVCertFile: cert, KVKeyFile: key}, key + "x"},
+		{"CA not PEM", map[string]string{KVCACertFile: notPEM, KVCertFile: cert, KVKeyFile: key}, "no PEM certificate"},
 		{"key does not match", map[string]string{KVCACertFile: ca, KVCertFile: cert, KVKeyFile: ca}, ca},
 	}
 	for _, tt := range tests {

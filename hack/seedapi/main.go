@@ -234,9 +234,11 @@ func (g *gen) skip(name string) bool { return omitted[g.qual+"."+name] }
 
 func (g *gen) printf(format string, a ...interface{}) { fmt.Fprintf(&g.body, format, a...) }
 
+var qualifier = regexp.MustCompile(`\b([a-z]\w*)\.[A-Z]`)
+
 // note records the qualifiers a type expression uses.
 func (g *gen) note(expr string) {
-	for _, m := range regexp.MustCompile(`\b([a-z]\w*)\.[A-Z]`).FindAllStringSubmatch(expr, -1) {
+	for _, m := range qualifier.FindAllStringSubmatch(expr, -1) {
 		g.used[m[1]] = true
 	}
 }
