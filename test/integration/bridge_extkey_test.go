@@ -31,7 +31,12 @@ func runtimeNS(t *testing.T) (string, netns.NsHandle) {
 		_ = cmd.Wait()
 	})
 	path := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/net"
-	self, _ := os.Readlink("/proc/self/ns/net")
+	// The child starts in this thread's namespace (the test's, locked to
+	// the thread), not the process's first thread's.
+	self, err := os.Readlink("/proc/thread-self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "the process unshares its namespace", func() error {
 		if l, err := os.Readlink(path); err != nil || l == self {
 			return errStill
