@@ -94,6 +94,7 @@ type controller struct {
 	stores  map[string]datastore.DataStore
 	tables  tableBackend
 	agent   *agent // gossip agent (agent.go); nil without a cluster
+	keyL    *externalKeyListener
 
 	mu         sync.RWMutex
 	cfg        *config.Config
@@ -186,6 +187,7 @@ func (c *controller) Stop() {
 	}
 	c.mu.Unlock()
 
+	c.keyL.close()
 	c.stopAgent()
 	for _, sb := range sbs {
 		sb.release()

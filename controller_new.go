@@ -67,6 +67,7 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		return nil, err
 	}
 	fail := func(err error) (NetworkController, error) {
+		c.keyL.close()
 		c.stopAgent()
 		c.closeDrivers()
 		c.closeStores()
@@ -89,6 +90,9 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		return fail(err)
 	}
 	c.agentRestored()
+	if c.keyL, err = c.startExternalKeyListener(); err != nil {
+		return fail(err)
+	}
 	if cfg.Daemon.CreateDefaultNetwork {
 		if _, err := c.NetworkByName(cfg.Daemon.DefaultNetwork); err != nil {
 			if _, err := c.NewNetwork(cfg.Daemon.DefaultDriver, cfg.Daemon.DefaultNetwork, "", defaultNetworkOptions(cfg)...); err != nil {
