@@ -26,7 +26,7 @@ func parseDaemon(t *testing.T, args ...string) (daemonConfig, error) {
 	}
 	cfg := defaultDaemonConfig()
 	if df.configFile != "" {
-		if err := loadConfigFile(df.configFile, &cfg); err != nil {
+		if err := loadConfig(df.configFile, &cfg); err != nil {
 			return cfg, err
 		}
 	}

@@ -35,7 +35,10 @@ Options:
                              bridge: {iptables, ip_forward, userland_proxy,
                              userland_proxy_path}, cluster: {node_name,
                              bind_addr, advertise_addr, gossip_port, join,
-                             gossip_keys}); flags override it
+                             gossip_keys}); flags override it. A FILE.toml is
+                             the config file of libnetwork's dnet
+                             (config.ParseConfig: [daemon], [cluster], [scopes])
+  -c FILE                    the same as --config
       --data-dir DIR         persistent state (default /var/lib/cnmkit)
       --exec-root DIR        run-time state: namespaces, socket (default /run/cnmkit)
       --socket PATH          API unix socket (default EXEC_ROOT/dnet.sock)
@@ -75,7 +78,7 @@ func cmdDaemon(e *env, args []string) int {
 	}
 	cfg := defaultDaemonConfig()
 	if df.configFile != "" {
-		if err := loadConfigFile(df.configFile, &cfg); err != nil {
+		if err := loadConfig(df.configFile, &cfg); err != nil {
 			return e.usageError("daemon", "%v", err)
 		}
 	}
@@ -188,6 +191,7 @@ func controllerOptions(cfg daemonConfig, st *server.State) []config.Option {
 			bridge.ExecRootKey: cfg.ExecRoot,
 		}),
 	}
+	opts = append(opts, seedOptions(cfg)...)
 	opts = append(opts, clusterOptions(cfg)...)
 	if cfg.ResolvConf != "" {
 		opts = append(opts, config.OptionHostResolvConf(cfg.ResolvConf))

@@ -26,6 +26,8 @@ type daemonConfig struct {
 	ResolvConf    string        `json:"resolv_conf"`
 	Bridge        bridgeConfig  `json:"bridge"`
 	Cluster       clusterConfig `json:"cluster"`
+
+	seed *config.Config // a TOML config file of the seed's dnet, if given
 }
 
 // bridgeConfig configures the bridge driver.
@@ -100,6 +102,7 @@ type daemonFlags struct {
 
 func (f *daemonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.configFile, "config", "", "")
+	fs.StringVar(&f.configFile, "c", "", "")
 	fs.StringVar(&f.cfg.DataDir, "data-dir", "", "")
 	fs.StringVar(&f.cfg.ExecRoot, "exec-root", "", "")
 	fs.StringVar(&f.cfg.Socket, "socket", "", "")
