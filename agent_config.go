@@ -219,7 +219,7 @@ func (a *agent) rotateKeys(old, keys [][]byte) error {
 // networkDBConfig is the networkdb configuration of cluster cl.
 func networkDBConfig(cl *config.ClusterCfg) *networkdb.Config {
 	nc := networkdb.DefaultConfig()
-	nc.NodeID = cl.NodeName
+	nc.NodeName = cl.NodeName
 	if host, err := os.Hostname(); err == nil {
 		nc.Hostname = host
 	}

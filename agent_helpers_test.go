@@ -348,7 +348,7 @@ func (tc *testCluster) add(name string, peers ...string) *clusterNode {
 			n.c.Stop()
 			n.c = nil
 		}
-		_ = osl.GC(n.execRoot, nil)
+		_ = osl.GCAt(n.execRoot, nil)
 	})
 	return n
 }

@@ -100,7 +100,7 @@ func (a *agent) ensureNetwork(n *network) {
 	na := &netAgent{a: a, n: n, d: d, done: make(chan struct{}), kick: make(chan struct{}, 1),
 		seen: map[tableKey][]byte{}, log: a.log.WithField("nid", n.id)}
 	// Watch first: every change after the join is seen.
-	na.events, na.cancel = a.db.Watch("", n.id)
+	na.events, na.cancel = a.db.WatchEvents("", n.id)
 	if err := a.db.JoinNetwork(n.id); err != nil {
 		na.cancel()
 		na.log.WithError(err).Warn("join the network's gossip")

@@ -3,6 +3,8 @@ module github.com/cnmkit/libnetwork
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
+	github.com/docker/go-events v0.0.0-20190806004212-e31b211e4f1c
 	github.com/docker/libkv v0.2.2-0.20180912205406-458977154600
 	github.com/hashicorp/memberlist v0.5.3
 	github.com/miekg/dns v1.1.68
@@ -18,7 +20,6 @@ require (
 )
 
 require (
-	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/armon/go-metrics v0.4.1 // indirect
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/google/btree v1.1.3 // indirect

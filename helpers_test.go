@@ -46,7 +46,7 @@ func newTestEnv(t testing.TB, opts ...config.Option) *testEnv {
 			e.c.Stop()
 		}
 		// Unpin whatever is left so the temporary dirs can go.
-		_ = osl.GC(e.execRoot, nil)
+		_ = osl.GCAt(e.execRoot, nil)
 	})
 	e.start(opts...)
 	return e

@@ -227,7 +227,7 @@ func (c *controller) restoreSandboxes() error {
 			keep[sb.Key()] = true
 		}
 	}
-	if err := osl.GC(cfg.Daemon.ExecRoot, keep); err != nil {
+	if err := osl.GCAt(cfg.Daemon.ExecRoot, keep); err != nil {
 		logrus.WithError(err).Warn("restore: remove leftover namespaces")
 	}
 
@@ -272,10 +272,10 @@ func (c *controller) reviveSandbox(sb *sandbox, eps []*endpoint) error {
 		sb.osSb, err = c.acquireDefaultSandbox()
 	case sb.config.useExternalKey:
 		if ns.IsNetNS(key) {
-			sb.osSb, err = osl.NewSandbox(key, true, true)
+			sb.osSb, err = osl.NewSandboxRestore(key, true, true)
 		}
 	default:
-		sb.osSb, err = osl.NewSandbox(key, true, true)
+		sb.osSb, err = osl.NewSandboxRestore(key, true, true)
 		sb.ownNS = true
 	}
 	if err != nil {
@@ -371,7 +371,7 @@ func clearExternal(sb *sandbox, eps []*endpoint) {
 	if !ns.IsNetNS(key) {
 		return
 	}
-	osSb, err := osl.NewSandbox(key, true, true)
+	osSb, err := osl.NewSandboxRestore(key, true, true)
 	if err != nil {
 		logrus.WithField("sid", sb.id).WithError(err).Warn("restore: open external namespace of a stale sandbox")
 		return

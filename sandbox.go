@@ -83,9 +83,9 @@ func (sb *sandbox) Key() string {
 	def := sb.config.useDefaultSandbox
 	sb.mu.Unlock()
 	if def {
-		return osl.GenerateKey(sb.ctrl.execRoot(), "default")
+		return osl.GenerateKeyAt(sb.ctrl.execRoot(), "default")
 	}
-	return osl.GenerateKey(sb.ctrl.execRoot(), sb.id)
+	return osl.GenerateKeyAt(sb.ctrl.execRoot(), sb.id)
 }
 
 // Labels returns a copy of the sandbox's generic options.

@@ -54,7 +54,7 @@ func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (S
 		sb.osSb, err = c.acquireDefaultSandbox()
 	case cfg.useExternalKey:
 	default:
-		sb.osSb, err = osl.NewSandbox(sb.Key(), true, false)
+		sb.osSb, err = osl.NewSandbox(sb.Key(), true)
 		sb.ownNS = true
 	}
 	serr, ferr := <-stored, <-written
@@ -89,13 +89,13 @@ func (c *controller) acquireDefaultSandbox() (osl.Sandbox, error) {
 	c.defSbox.mu.Lock()
 	defer c.defSbox.mu.Unlock()
 	if c.defSbox.osSb == nil {
-		key := osl.GenerateKey(c.execRoot(), "default")
+		key := osl.GenerateKeyAt(c.execRoot(), "default")
 		var osSb osl.Sandbox
 		// With osCreate false osl pins the calling thread's namespace: run
 		// it on a thread inside the controller's host namespace.
 		err := ns.WithNetNS(c.hostNS, func() error {
 			var err error
-			osSb, err = osl.NewSandbox(key, false, false)
+			osSb, err = osl.NewSandbox(key, false)
 			return err
 		})
 		if err != nil {

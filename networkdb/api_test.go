@@ -69,8 +69,8 @@ func TestBadInput(t *testing.T) {
 		{"get empty network", func() error { _, err := n.GetEntry(tname, "", "k"); return err }, bad},
 		{"join empty network", func() error { return n.JoinNetwork("") }, bad},
 		{"leave empty network", func() error { return n.LeaveNetwork("") }, bad},
-		{"walk empty table", func() error { return n.WalkTable("", func(string, string, []byte, bool) bool { return false }) }, bad},
-		{"walk nil func", func() error { return n.WalkTable(tname, nil) }, bad},
+		{"walk empty table", func() error { return n.WalkEntries("", func(string, string, []byte, bool) bool { return false }) }, bad},
+		{"walk nil func", func() error { return n.WalkEntries(tname, nil) }, bad},
 		{"join nobody", func() error { return n.Join(nil) }, bad},
 		{"join empty address", func() error { return n.Join([]string{""}) }, bad},
 		{"create on unknown network", func() error { return n.CreateEntry(tname, "nope", "k", nil) }, types.IsNotFound},
@@ -89,7 +89,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("bad input changed the table: %v", got)
 	}
 	var walked []string
-	if err := n.WalkTable(tname, func(nid, key string, v []byte, deleted bool) bool {
+	if err := n.WalkEntries(tname, func(nid, key string, v []byte, deleted bool) bool {
 		walked = append(walked, nid+"/"+key+"="+string(v))
 		return false
 	}); err != nil || len(walked) != 1 || walked[0] != "net1/k=v" {
@@ -106,14 +106,14 @@ func TestBadInput(t *testing.T) {
 		{"join network", func() error { return n.JoinNetwork("x") }, nil},
 		{"leave network", func() error { return n.LeaveNetwork(nid) }, nil},
 		{"join", func() error { return n.Join([]string{"127.0.0.1"}) }, nil},
-		{"walk", func() error { return n.WalkTable(tname, func(string, string, []byte, bool) bool { return false }) }, nil},
+		{"walk", func() error { return n.WalkEntries(tname, func(string, string, []byte, bool) bool { return false }) }, nil},
 	}
 	for _, o := range closed {
 		if err := o.call(); !types.IsNoService(err) {
 			t.Errorf("%s after Close: %v, want NoService", o.name, err)
 		}
 	}
-	ch, cancel := n.Watch(tname, nid)
+	ch, cancel := n.WatchEvents(tname, nid)
 	if _, ok := <-ch; ok {
 		t.Fatal("watch after Close delivered an event")
 	}

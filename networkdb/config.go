@@ -16,7 +16,10 @@ const DefaultBindPort = 7947
 
 // Config configures a NetworkDB instance.
 type Config struct {
-	// NodeID is the unique name of this node in the cluster.
+	// NodeName is the unique name of this node in the cluster (the seed's
+	// field). When set it is the node's name, whatever NodeID says.
+	NodeName string
+	// NodeID is the node's name when NodeName is empty.
 	NodeID string
 	// Hostname is an informational host name for this node.
 	Hostname string
@@ -93,12 +96,43 @@ func randomID() string {
 // small event after memberlist's framing and encryption.
 const minPacket = 512
 
+// name returns the node's name in the cluster.
+func (c *Config) name() string {
+	if c.NodeName != "" {
+		return c.NodeName
+	}
+	return c.NodeID
+}
+
+// tunablesUnset reports whether c sets none of the tunables: a Config
+// literal with only the seed's fields (NodeName, BindAddr, BindPort).
+func (c *Config) tunablesUnset() bool {
+	return c.PacketBufferSize == 0 && c.GossipInterval == 0 && c.BulkSyncInterval == 0 &&
+		c.ReapInterval == 0 && c.NodeFailureGrace == 0 && c.ReconnectInterval == 0 &&
+		c.ProbeInterval == 0 && c.ProbeTimeout == 0 && c.BatchDelay == 0 && c.SyncChunkSize == 0
+}
+
+// withDefaults returns a copy of c; when c sets no tunable at all they are
+// DefaultConfig's, so that the seed's Config{NodeName, BindAddr, BindPort}
+// makes a working node. A Config that sets some tunables is taken as it is.
+func (c *Config) withDefaults() *Config {
+	out := *c
+	if c.tunablesUnset() {
+		d := DefaultConfig()
+		out.PacketBufferSize, out.GossipInterval, out.BulkSyncInterval = d.PacketBufferSize, d.GossipInterval, d.BulkSyncInterval
+		out.ReapInterval, out.NodeFailureGrace, out.ReconnectInterval = d.ReapInterval, d.NodeFailureGrace, d.ReconnectInterval
+		out.ProbeInterval, out.ProbeTimeout = d.ProbeInterval, d.ProbeTimeout
+		out.BatchDelay, out.SyncChunkSize = d.BatchDelay, d.SyncChunkSize
+	}
+	return &out
+}
+
 func (c *Config) validate() error {
 	switch {
 	case c == nil:
 		return types.BadRequestErrorf("networkdb: nil config")
-	case c.NodeID == "":
-		return types.BadRequestErrorf("networkdb: empty NodeID")
+	case c.name() == "":
+		return types.BadRequestErrorf("networkdb: empty NodeName and NodeID")
 	case c.BindPort < 0 || c.BindPort > 65535:
 		return types.BadRequestErrorf("networkdb: bad BindPort %d", c.BindPort)
 	case c.PacketBufferSize < minPacket || c.PacketBufferSize > 65000:

@@ -9,7 +9,7 @@ import (
 
 // delegate receives memberlist's callbacks. memberlist may hold its own
 // locks while calling them, so they never call back into memberlist; and
-// no code calls memberlist while holding n.mu.
+// no code calls memberlist while holding n.
 type delegate struct{ n *NetworkDB }
 
 // NodeMeta implements memberlist.Delegate.
@@ -52,9 +52,9 @@ func copyNode(nd *memberlist.Node) *memberlist.Node {
 // is synced in full for every network both share, so that its entries
 // become visible again and it gets what it missed.
 func (n *NetworkDB) nodeAlive(nd *memberlist.Node) {
-	n.mu.Lock()
+	n.Lock()
 	if n.closed {
-		n.mu.Unlock()
+		n.Unlock()
 		return
 	}
 	p := n.nodes[nd.Name]
@@ -79,7 +79,7 @@ func (n *NetworkDB) nodeAlive(nd *memberlist.Node) {
 			}
 		}
 	}
-	n.mu.Unlock()
+	n.Unlock()
 	if back {
 		n.log.WithField("peer", nd.Name).Debug("node is back")
 	}
@@ -92,8 +92,8 @@ func (n *NetworkDB) nodeAlive(nd *memberlist.Node) {
 // node announced its leave, its entries disappear after the failure grace
 // and come back if it returns.
 func (n *NetworkDB) nodeGone(name string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	p := n.nodes[name]
 	if n.closed || p == nil || name == n.self || p.status != nodeAlive {
 		return
@@ -107,15 +107,15 @@ func (n *NetworkDB) nodeGone(name string) {
 		return
 	}
 	p.hideTimer = time.AfterFunc(n.cfg.NodeFailureGrace, func() {
-		n.mu.Lock()
-		defer n.mu.Unlock()
+		n.Lock()
+		defer n.Unlock()
 		if !n.closed && n.nodes[name] == p && p.status == nodeFailed {
 			n.hideNode(name)
 		}
 	})
 }
 
-// hideNode hides the entries of a failed node. Callers hold n.mu.
+// hideNode hides the entries of a failed node. Callers hold n.
 func (n *NetworkDB) hideNode(name string) {
 	now := time.Now()
 	for nid, t := range n.networks {
@@ -124,7 +124,7 @@ func (n *NetworkDB) hideNode(name string) {
 }
 
 // nodeLeft handles a node's announcement that it leaves the cluster: its
-// entries are deleted and its memberships dropped. Callers hold n.mu.
+// entries are deleted and its memberships dropped. Callers hold n.
 func (n *NetworkDB) nodeLeft(name string) {
 	if name == n.self {
 		return

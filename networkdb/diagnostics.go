@@ -46,8 +46,8 @@ type Diagnostics struct {
 // tombstones and hidden entries are listed only with all.
 func (n *NetworkDB) Diagnostics(nid, table string, all bool) *Diagnostics {
 	now := time.Now()
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	d := &Diagnostics{Node: n.self, Clock: n.clock.Time(), Peers: []DiagNode{}, Networks: []DiagNetwork{}}
 	for name, p := range n.nodes {
 		d.Peers = append(d.Peers, DiagNode{Name: name, Addr: p.node.Address(), Status: p.status.String()})

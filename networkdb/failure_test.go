@@ -59,7 +59,7 @@ func TestNodeFailureAndReturn(t *testing.T) {
 	createAll(t, c.nodes[0], tname, nid, theirs)
 	c.waitTable(c.running(), tname, nid, merge(mine, theirs), 10*time.Second)
 
-	ch, cancel := c.nodes[1].Watch(tname, nid)
+	ch, cancel := c.nodes[1].WatchEvents(tname, nid)
 	defer cancel()
 
 	c.partition([]int{3}, []int{0, 1, 2}, true)
@@ -170,7 +170,7 @@ func TestRestartDoesNotResurrect(t *testing.T) {
 			if tc.waitDeath {
 				c.waitTable(subset(c, 0, 1), tname, nid, theirs, failBound)
 			}
-			ch, cancel := c.nodes[0].Watch(tname, nid)
+			ch, cancel := c.nodes[0].WatchEvents(tname, nid)
 			defer cancel()
 
 			n := c.start(2)

@@ -28,8 +28,8 @@ func (n *NetworkDB) handleTableEvents(m *tableEventsMsg) {
 		return
 	}
 	now := time.Now()
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	if n.closed {
 		return
 	}
@@ -47,8 +47,8 @@ func (n *NetworkDB) handleTableEvents(m *tableEventsMsg) {
 
 func (n *NetworkDB) handleNetEvents(m *netEventsMsg) {
 	now := time.Now()
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	if n.closed {
 		return
 	}
@@ -59,8 +59,8 @@ func (n *NetworkDB) handleNetEvents(m *netEventsMsg) {
 }
 
 func (n *NetworkDB) handleNodeLeave(m *nodeLeaveMsg) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	if n.closed || m.Sender == "" {
 		return
 	}

@@ -15,8 +15,9 @@ func TestNoGoroutineLeak(t *testing.T) {
 	const nid, tname = "net1", "endpoints"
 	c.joinAll(nid)
 	for i, n := range c.nodes {
-		ch, _ := n.Watch(tname, "") // never read, never cancelled
+		ch, _ := n.WatchEvents(tname, "") // never read, never cancelled
 		_ = ch
+		_, _ = n.Watch(tname, "", "") // the seed's, never read, never cancelled
 		createAll(t, n, tname, nid, ownerEntries(fmt.Sprintf("n%d-", i), 10, "v"))
 	}
 	c.waitFor(10*time.Second, func() string {

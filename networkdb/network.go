@@ -13,19 +13,19 @@ func (n *NetworkDB) JoinNetwork(nid string) error {
 	if nid == "" {
 		return types.BadRequestErrorf("networkdb: empty network id")
 	}
-	n.mu.Lock()
+	n.Lock()
 	if n.closed {
-		n.mu.Unlock()
+		n.Unlock()
 		return errClosed()
 	}
 	if n.networks[nid] != nil {
-		n.mu.Unlock()
+		n.Unlock()
 		return nil
 	}
 	n.networks[nid] = newNetTables()
 	n.setMembership(nid, false)
 	p := n.randomPeer(nid)
-	n.mu.Unlock()
+	n.Unlock()
 	n.log.WithField("nid", nid).Debug("joined network")
 	if p != nil {
 		n.queueSync(syncJob{kind: jobRequest, nid: nid, node: p, full: true})
@@ -40,8 +40,8 @@ func (n *NetworkDB) LeaveNetwork(nid string) error {
 	if nid == "" {
 		return types.BadRequestErrorf("networkdb: empty network id")
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	t, err := n.joined(nid)
 	if err != nil {
 		return err
@@ -65,7 +65,7 @@ func (n *NetworkDB) LeaveNetwork(nid string) error {
 }
 
 // setMembership records this node's membership of nid at a new Lamport
-// time and announces it to the cluster. Callers hold n.mu.
+// time and announces it to the cluster. Callers hold n.
 func (n *NetworkDB) setMembership(nid string, leaving bool) {
 	r := netRecord{Node: n.self, Network: nid, LTime: n.clock.Next(), Leaving: leaving}
 	n.putRecord(&r, time.Now())
@@ -86,7 +86,7 @@ func (n *NetworkDB) putRecord(r *netRecord, now time.Time) {
 }
 
 // announce sends a membership record to every alive node right away and
-// queues it on memberlist's gossip as a backup. Callers hold n.mu.
+// queues it on memberlist's gossip as a backup. Callers hold n.
 func (n *NetworkDB) announce(r *netRecord) {
 	data := encodeRecord(r)
 	for name, p := range n.nodes {
@@ -98,7 +98,7 @@ func (n *NetworkDB) announce(r *netRecord) {
 		msg: encodeNetEvents(&netEventsMsg{Sender: n.self, Clock: n.clock.Time(), Records: []netRecord{*r}})})
 }
 
-// applyRecord merges a membership record. Callers hold n.mu.
+// applyRecord merges a membership record. Callers hold n.
 func (n *NetworkDB) applyRecord(r *netRecord, now time.Time) {
 	if r.Node == "" || r.Network == "" || r.LTime == 0 || r.LTime >= maxLTime {
 		return
@@ -134,7 +134,7 @@ func (n *NetworkDB) applyRecord(r *netRecord, now time.Time) {
 
 // pushOwn sends this node's recent live entries of a network to a node
 // that just joined it, closing the window between its join and its full
-// sync (which brings everything older). Callers hold n.mu.
+// sync (which brings everything older). Callers hold n.
 func (n *NetworkDB) pushOwn(nid string, t *netTables, node string) {
 	p := n.nodes[node]
 	if p == nil || p.status != nodeAlive {
@@ -155,8 +155,8 @@ func (n *NetworkDB) pushOwn(nid string, t *netTables, node string) {
 // localState is this node's push/pull state: every membership record it
 // knows and its clock.
 func (n *NetworkDB) localState() []byte {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	m := &netEventsMsg{Sender: n.self, Clock: n.clock.Time()}
 	for nid, ms := range n.members {
 		for node, r := range ms {

@@ -51,7 +51,7 @@ func TestNetworkJoinLeave(t *testing.T) {
 	c.waitNetPeers("red", 4)
 
 	// Leaving deletes the leaver's entries everywhere.
-	ch, cancel := c.nodes[1].Watch(tname, "red")
+	ch, cancel := c.nodes[1].WatchEvents(tname, "red")
 	defer cancel()
 	if err := c.nodes[1].LeaveNetwork("red"); err != nil {
 		t.Fatal(err)

@@ -52,7 +52,9 @@ type NetworkDB struct {
 	clock   lamportClock
 	log     *logrus.Entry
 
-	mu       sync.RWMutex
+	// RWMutex guards the node's state below (the seed's embedded lock).
+	// Code outside the package must not hold it across calls of the node.
+	sync.RWMutex
 	closed   bool
 	networks map[string]*netTables             // joined networks: their tables
 	members  map[string]map[string]*membership // nid -> node -> record
@@ -110,22 +112,26 @@ type membership struct {
 
 // New starts a node: it binds the gossip listeners but joins no cluster.
 func New(c *Config) (*NetworkDB, error) {
+	if c == nil {
+		return nil, types.BadRequestErrorf("networkdb: nil config")
+	}
+	c = c.withDefaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	n := &NetworkDB{
 		cfg:      *c,
-		self:     c.NodeID,
+		self:     c.name(),
 		networks: make(map[string]*netTables),
 		members:  make(map[string]map[string]*membership),
 		nodes:    make(map[string]*peer),
 		watchers: make(map[*watcher]struct{}),
 		syncq:    make(chan syncJob, 1024),
 		stop:     make(chan struct{}),
-		log:      logrus.WithFields(logrus.Fields{"module": "networkdb", "node": c.NodeID}),
+		log:      logrus.WithFields(logrus.Fields{"module": "networkdb", "node": c.name()}),
 	}
 	mc := memberlist.DefaultLANConfig()
-	mc.Name = c.NodeID
+	mc.Name = c.name()
 	mc.BindAddr = c.BindAddr
 	mc.BindPort = c.BindPort
 	mc.AdvertiseAddr = c.AdvertiseAddr
@@ -204,14 +210,14 @@ func (n *NetworkDB) reconnectLoop() {
 			return
 		case <-t.C:
 		}
-		n.mu.RLock()
+		n.RLock()
 		var failed []*memberlist.Node
 		for _, p := range n.nodes {
 			if p.status == nodeFailed {
 				failed = append(failed, p.node)
 			}
 		}
-		n.mu.RUnlock()
+		n.RUnlock()
 		if len(failed) > 0 {
 			nd := failed[rand.IntN(len(failed))]
 			if _, err := n.ml.Join([]string{nd.Address()}); err != nil {
@@ -258,8 +264,8 @@ func (n *NetworkDB) Join(members []string) error {
 }
 
 func (n *NetworkDB) checkOpen() error {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	if n.closed {
 		return errClosed()
 	}
@@ -278,7 +284,7 @@ func (n *NetworkDB) Close() {
 // crashed node would.
 func (n *NetworkDB) shutdown(leave bool) {
 	n.closer.Do(func() {
-		n.mu.Lock()
+		n.Lock()
 		n.closed = true
 		if leave {
 			msg := encodeNodeLeave(&nodeLeaveMsg{Sender: n.self, LTime: n.clock.Next()})
@@ -296,7 +302,7 @@ func (n *NetworkDB) shutdown(leave bool) {
 		}
 		ws := n.watchers
 		n.watchers = map[*watcher]struct{}{}
-		n.mu.Unlock()
+		n.Unlock()
 		for w := range ws {
 			w.cancel()
 		}
@@ -316,8 +322,8 @@ func (n *NetworkDB) shutdown(leave bool) {
 
 // ClusterPeers returns the alive nodes of the cluster, this one included.
 func (n *NetworkDB) ClusterPeers() []PeerInfo {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	var out []PeerInfo
 	for _, p := range n.nodes {
 		if p.status == nodeAlive {
@@ -331,8 +337,8 @@ func (n *NetworkDB) ClusterPeers() []PeerInfo {
 // Peers returns the alive nodes that joined network nid, this one
 // included if it did.
 func (n *NetworkDB) Peers(nid string) []PeerInfo {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	var out []PeerInfo
 	for name, m := range n.members[nid] {
 		if m.leaving {
@@ -355,7 +361,7 @@ func sortPeers(p []PeerInfo) {
 }
 
 // networkPeers returns the alive members of nid other than this node.
-// Callers hold n.mu.
+// Callers hold n.
 func (n *NetworkDB) networkPeers(nid string) []*memberlist.Node {
 	var out []*memberlist.Node
 	for name, m := range n.members[nid] {
@@ -370,7 +376,7 @@ func (n *NetworkDB) networkPeers(nid string) []*memberlist.Node {
 }
 
 // randomPeer returns a random alive member of nid other than this node,
-// or nil. Callers hold n.mu.
+// or nil. Callers hold n.
 func (n *NetworkDB) randomPeer(nid string) *memberlist.Node {
 	ps := n.networkPeers(nid)
 	if len(ps) == 0 {

@@ -5,8 +5,8 @@ import "time"
 // reap collects expired tombstones, hidden entries of failed nodes,
 // membership records of networks left, and nodes gone for long.
 func (n *NetworkDB) reap(now time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	if n.closed {
 		return
 	}

@@ -37,7 +37,7 @@ func (t *netTables) get(tname, key string) *entry {
 }
 
 // store replaces the entry of (tname, key) with e (nil removes it),
-// keeping the counters and telling the watchers. Callers hold n.mu.
+// keeping the counters and telling the watchers. Callers hold n.
 func (n *NetworkDB) store(nid string, t *netTables, tname, key string, e *entry) {
 	tb := t.tables[tname]
 	old := tb[key]
@@ -81,7 +81,7 @@ func (n *NetworkDB) store(nid string, t *netTables, tname, key string, e *entry)
 }
 
 // localWrite records a write by this node at a new Lamport time and sends
-// it to the network's members. Callers hold n.mu.
+// it to the network's members. Callers hold n.
 func (n *NetworkDB) localWrite(nid string, t *netTables, tname, key string, value []byte, deleted bool) {
 	e := &entry{value: value, owner: n.self, ltime: n.clock.Next(), deleted: deleted}
 	if deleted {
@@ -99,7 +99,7 @@ func (n *NetworkDB) localWrite(nid string, t *netTables, tname, key string, valu
 	}
 }
 
-// wireOf is the wire form of e as this node sends it. Callers hold n.mu.
+// wireOf is the wire form of e as this node sends it. Callers hold n.
 func (n *NetworkDB) wireOf(key string, e *entry, now time.Time) wireEntry {
 	w := wireEntry{Key: key, Owner: e.owner, LTime: e.ltime, Deleted: e.deleted, Value: e.value}
 	if e.owner == n.self {
@@ -112,7 +112,7 @@ func (n *NetworkDB) wireOf(key string, e *entry, now time.Time) wireEntry {
 	return w
 }
 
-// applyRemote merges an entry received from sender. Callers hold n.mu.
+// applyRemote merges an entry received from sender. Callers hold n.
 func (n *NetworkDB) applyRemote(nid string, t *netTables, tname, sender string, w *wireEntry, now time.Time) {
 	if tname == "" || w.Key == "" || w.LTime == 0 || w.LTime >= maxLTime {
 		return
@@ -168,7 +168,7 @@ func (n *NetworkDB) applyRemote(nid string, t *netTables, tname, sender string, 
 // restarted under the same name) or from a tombstone already collected
 // here: this node answers with its actual state at a newer time, so an
 // entry it no longer holds is deleted everywhere instead of resurrected.
-// Callers hold n.mu.
+// Callers hold n.
 func (n *NetworkDB) refute(nid string, t *netTables, tname string, w *wireEntry, cur *entry, in version, now time.Time) {
 	if cur != nil && cur.version().compare(in) >= 0 {
 		return
@@ -189,7 +189,7 @@ func (n *NetworkDB) refute(nid string, t *netTables, tname string, w *wireEntry,
 }
 
 // status returns what this node thinks of node name; unknown nodes count
-// as alive. Callers hold n.mu.
+// as alive. Callers hold n.
 func (n *NetworkDB) status(name string) nodeStatus {
 	if p := n.nodes[name]; p != nil {
 		return p.status
@@ -198,7 +198,7 @@ func (n *NetworkDB) status(name string) nodeStatus {
 }
 
 // markOwner turns the entries of owner in t invisible: hidden when the
-// owner failed, deleted when it left. Callers hold n.mu.
+// owner failed, deleted when it left. Callers hold n.
 func (n *NetworkDB) markOwner(nid string, t *netTables, owner string, deleted bool, now time.Time) {
 	for tname, tb := range t.tables {
 		for key, cur := range tb {

@@ -72,7 +72,7 @@ func (n *NetworkDB) busy(t *netTables, now time.Time) bool {
 // member. A busy network waits, for at most three intervals.
 func (n *NetworkDB) bulkSyncAll() {
 	now := time.Now()
-	n.mu.Lock()
+	n.Lock()
 	var jobs []syncJob
 	for nid, t := range n.networks {
 		forced := now.Sub(t.lastSync) > 3*n.cfg.BulkSyncInterval
@@ -84,7 +84,7 @@ func (n *NetworkDB) bulkSyncAll() {
 			jobs = append(jobs, syncJob{kind: jobRequest, nid: nid, node: p, forced: forced})
 		}
 	}
-	n.mu.Unlock()
+	n.Unlock()
 	for _, j := range jobs {
 		n.queueSync(j)
 	}
@@ -92,10 +92,10 @@ func (n *NetworkDB) bulkSyncAll() {
 
 func (n *NetworkDB) runJob(j syncJob) {
 	now := time.Now()
-	n.mu.RLock()
+	n.RLock()
 	t := n.networks[j.nid]
 	if n.closed || t == nil {
-		n.mu.RUnlock()
+		n.RUnlock()
 		return
 	}
 	switch j.kind {
@@ -105,12 +105,12 @@ func (n *NetworkDB) runJob(j syncJob) {
 			req.NBuckets = bucketsFor(t.count)
 			req.Digests = n.digest(t, req.NBuckets, now)
 		}
-		n.mu.RUnlock()
+		n.RUnlock()
 		n.send(j.node, encodeSyncReq(req), j.full)
 	case jobRespond:
 		nb, want := uint32(1), []uint32{0}
 		if !j.req.Full && !j.req.Forced && n.busy(t, now) {
-			n.mu.RUnlock()
+			n.RUnlock()
 			return
 		}
 		if !j.req.Full {
@@ -122,20 +122,20 @@ func (n *NetworkDB) runJob(j syncJob) {
 			}
 		}
 		if len(want) == 0 {
-			n.mu.RUnlock()
+			n.RUnlock()
 			return
 		}
 		items := n.collect(t, nb, want, now)
-		n.mu.RUnlock()
+		n.RUnlock()
 		n.sendData(j.node, j.nid, nb, want, items, j.req.Full)
 	case jobSendBuckets:
 		items := n.collect(t, j.nbuckets, j.want, now)
-		n.mu.RUnlock()
+		n.RUnlock()
 		if len(items) > 0 {
 			n.sendData(j.node, j.nid, j.nbuckets, nil, items, j.nbuckets == 1)
 		}
 	default:
-		n.mu.RUnlock()
+		n.RUnlock()
 	}
 }
 
@@ -184,14 +184,14 @@ func (n *NetworkDB) handleSyncReq(m *syncReqMsg) {
 		return
 	}
 	n.clock.Witness(m.Clock)
-	n.mu.RLock()
+	n.RLock()
 	p := n.nodes[m.Sender]
 	ok := !n.closed && p != nil && p.status != nodeLeft && n.networks[m.Network] != nil
 	var node *memberlist.Node
 	if ok {
 		node = p.node
 	}
-	n.mu.RUnlock()
+	n.RUnlock()
 	if ok {
 		n.queueSync(syncJob{kind: jobRespond, nid: m.Network, node: node, req: m})
 	}
@@ -207,10 +207,10 @@ func (n *NetworkDB) handleSyncData(m *syncDataMsg) {
 		}
 	}
 	now := time.Now()
-	n.mu.Lock()
+	n.Lock()
 	t := n.networks[m.Network]
 	if n.closed || t == nil {
-		n.mu.Unlock()
+		n.Unlock()
 		return
 	}
 	n.clock.Witness(m.Clock)
@@ -224,7 +224,7 @@ func (n *NetworkDB) handleSyncData(m *syncDataMsg) {
 	if p := n.nodes[m.Sender]; len(m.Want) > 0 && p != nil && p.status != nodeLeft {
 		job = &syncJob{kind: jobSendBuckets, nid: m.Network, node: p.node, nbuckets: m.NBuckets, want: m.Want}
 	}
-	n.mu.Unlock()
+	n.Unlock()
 	if job != nil {
 		n.queueSync(*job)
 	}
@@ -248,7 +248,7 @@ func (n *NetworkDB) syncable(e *entry, now time.Time) bool {
 	return e.reapAt.IsZero() || e.reapAt.Sub(now) > n.reapTick()
 }
 
-// digest hashes a network's entries into nb buckets. Callers hold n.mu.
+// digest hashes a network's entries into nb buckets. Callers hold n.
 func (n *NetworkDB) digest(t *netTables, nb uint32, now time.Time) []uint64 {
 	d := make([]uint64, nb)
 	for tname, tb := range t.tables {
@@ -262,7 +262,7 @@ func (n *NetworkDB) digest(t *netTables, nb uint32, now time.Time) []uint64 {
 }
 
 // collect returns the syncable entries of the want buckets as items.
-// Callers hold n.mu.
+// Callers hold n.
 func (n *NetworkDB) collect(t *netTables, nb uint32, want []uint32, now time.Time) []outItem {
 	ws := make(map[uint32]bool, len(want))
 	for _, w := range want {

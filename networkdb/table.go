@@ -18,7 +18,7 @@ func checkNames(tname, nid, key string) error {
 	return nil
 }
 
-// joined returns the tables of a joined network. Callers hold n.mu.
+// joined returns the tables of a joined network. Callers hold n.
 func (n *NetworkDB) joined(nid string) (*netTables, error) {
 	if n.closed {
 		return nil, errClosed()
@@ -36,8 +36,8 @@ func (n *NetworkDB) CreateEntry(tname, nid, key string, value []byte) error {
 	if err := checkNames(tname, nid, key); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	t, err := n.joined(nid)
 	if err != nil {
 		return err
@@ -55,8 +55,8 @@ func (n *NetworkDB) UpdateEntry(tname, nid, key string, value []byte) error {
 	if err := checkNames(tname, nid, key); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	t, err := n.joined(nid)
 	if err != nil {
 		return err
@@ -74,8 +74,8 @@ func (n *NetworkDB) DeleteEntry(tname, nid, key string) error {
 	if err := checkNames(tname, nid, key); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.Lock()
+	defer n.Unlock()
 	t, err := n.joined(nid)
 	if err != nil {
 		return err
@@ -92,8 +92,8 @@ func (n *NetworkDB) GetEntry(tname, nid, key string) ([]byte, error) {
 	if err := checkNames(tname, nid, key); err != nil {
 		return nil, err
 	}
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	t, err := n.joined(nid)
 	if err != nil {
 		return nil, err
@@ -108,8 +108,8 @@ func (n *NetworkDB) GetEntry(tname, nid, key string) ([]byte, error) {
 // GetTableByNetwork returns the visible entries of a table in a network,
 // by key. It is empty for a network this node did not join.
 func (n *NetworkDB) GetTableByNetwork(tname, nid string) map[string]*TableElem {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	out := map[string]*TableElem{}
 	t := n.networks[nid]
 	if t == nil {
@@ -123,11 +123,11 @@ func (n *NetworkDB) GetTableByNetwork(tname, nid string) map[string]*TableElem {
 	return out
 }
 
-// WalkTable calls fn for every visible entry of table tname in every
+// WalkEntries calls fn for every visible entry of table tname in every
 // joined network, ordered by network and key, until fn returns true. fn
 // runs without locks held and may call the NetworkDB. The deleted argument
 // is always false; it is kept for the libnetwork signature.
-func (n *NetworkDB) WalkTable(tname string, fn func(nid, key string, value []byte, deleted bool) bool) error {
+func (n *NetworkDB) WalkEntries(tname string, fn func(nid, key string, value []byte, deleted bool) bool) error {
 	if tname == "" {
 		return types.BadRequestErrorf("networkdb: empty table name")
 	}
@@ -138,9 +138,9 @@ func (n *NetworkDB) WalkTable(tname string, fn func(nid, key string, value []byt
 		nid, key string
 		value    []byte
 	}
-	n.mu.RLock()
+	n.RLock()
 	if n.closed {
-		n.mu.RUnlock()
+		n.RUnlock()
 		return errClosed()
 	}
 	var all []kv
@@ -151,7 +151,7 @@ func (n *NetworkDB) WalkTable(tname string, fn func(nid, key string, value []byt
 			}
 		}
 	}
-	n.mu.RUnlock()
+	n.RUnlock()
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].nid != all[j].nid {
 			return all[i].nid < all[j].nid
@@ -166,10 +166,21 @@ func (n *NetworkDB) WalkTable(tname string, fn func(nid, key string, value []byt
 	return nil
 }
 
+// WalkTable calls fn with the network, the key and the value of every
+// visible entry of table tname in every joined network, ordered by network
+// and key, until fn returns true. fn runs without locks held and may call
+// the NetworkDB.
+func (n *NetworkDB) WalkTable(tname string, fn func(string, string, []byte) bool) error {
+	if fn == nil {
+		return types.BadRequestErrorf("networkdb: nil walk function")
+	}
+	return n.WalkEntries(tname, func(nid, key string, value []byte, _ bool) bool { return fn(nid, key, value) })
+}
+
 // visibleCount returns the number of visible entries of a table.
 func (n *NetworkDB) visibleCount(tname, nid string) int {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n.RLock()
+	defer n.RUnlock()
 	if t := n.networks[nid]; t != nil {
 		return t.visible[tname]
 	}

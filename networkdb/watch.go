@@ -39,22 +39,23 @@ type Event struct {
 // watcher queues events without bound and feeds them to its channel in
 // order, so that a slow reader never blocks the database nor loses events.
 type watcher struct {
-	table, nid string
-	ch         chan Event
-	done       chan struct{}
-	once       sync.Once
+	table, nid, key string
+	ch              chan Event
+	sink            *seedSink // set for the seed's Watch: events go there, not to ch
+	done            chan struct{}
+	once            sync.Once
 
 	mu     sync.Mutex
 	queue  []Event
 	signal chan struct{}
 }
 
-// Watch returns a channel of the changes of table tname in network nid
+// WatchEvents returns a channel of the changes of table tname in network nid
 // (an empty name matches every table or network) from now on, and a
 // function that stops the watch and closes the channel. Events of one key
 // arrive in the order they happened here. After Close the channel is
 // closed.
-func (n *NetworkDB) Watch(tname, nid string) (<-chan Event, func()) {
+func (n *NetworkDB) WatchEvents(tname, nid string) (<-chan Event, func()) {
 	w := &watcher{
 		table:  tname,
 		nid:    nid,
@@ -62,31 +63,54 @@ func (n *NetworkDB) Watch(tname, nid string) (<-chan Event, func()) {
 		done:   make(chan struct{}),
 		signal: make(chan struct{}, 1),
 	}
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
+	if !n.addWatcher(w) {
 		close(w.ch)
 		return w.ch, func() {}
 	}
-	n.watchers[w] = struct{}{}
 	n.wg.Add(1)
-	n.mu.Unlock()
 	go func() {
 		defer n.wg.Done()
 		w.pump()
 	}()
-	cancel := func() {
-		n.mu.Lock()
-		delete(n.watchers, w)
-		n.mu.Unlock()
-		w.cancel()
-	}
-	return w.ch, cancel
+	return w.ch, n.cancelFunc(w)
 }
 
-func (w *watcher) cancel() { w.once.Do(func() { close(w.done) }) }
+// addWatcher registers w; false when the node is closed.
+func (n *NetworkDB) addWatcher(w *watcher) bool {
+	n.Lock()
+	defer n.Unlock()
+	if n.closed {
+		return false
+	}
+	n.watchers[w] = struct{}{}
+	return true
+}
+
+// cancelFunc returns the function that stops the watch w.
+func (n *NetworkDB) cancelFunc(w *watcher) func() {
+	return func() {
+		n.Lock()
+		delete(n.watchers, w)
+		n.Unlock()
+		w.cancel()
+	}
+}
+
+func (w *watcher) cancel() {
+	w.once.Do(func() {
+		if w.sink != nil {
+			w.sink.close()
+			return
+		}
+		close(w.done)
+	})
+}
 
 func (w *watcher) push(ev Event) {
+	if w.sink != nil {
+		w.sink.write(ev)
+		return
+	}
 	w.mu.Lock()
 	w.queue = append(w.queue, ev)
 	w.mu.Unlock()
@@ -118,10 +142,10 @@ func (w *watcher) pump() {
 	}
 }
 
-// notify hands an event to the matching watchers. Callers hold n.mu.
+// notify hands an event to the matching watchers. Callers hold n.
 func (n *NetworkDB) notify(ev Event) {
 	for w := range n.watchers {
-		if (w.table == "" || w.table == ev.Table) && (w.nid == "" || w.nid == ev.NetworkID) {
+		if (w.table == "" || w.table == ev.Table) && (w.nid == "" || w.nid == ev.NetworkID) && (w.key == "" || w.key == ev.Key) {
 			ev.Value = clone(ev.Value)
 			w.push(ev)
 		}

@@ -26,9 +26,9 @@ func TestWatch(t *testing.T) {
 	}
 	c.waitNetPeers("other", 2)
 
-	ch, cancel := c.nodes[2].Watch(tname, nid)
+	ch, cancel := c.nodes[2].WatchEvents(tname, nid)
 	defer cancel()
-	all, cancelAll := c.nodes[2].Watch("", "")
+	all, cancelAll := c.nodes[2].WatchEvents("", "")
 
 	w := c.nodes[0]
 	want := map[string][]evKey{}

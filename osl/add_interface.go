@@ -20,7 +20,7 @@ import (
 const maxRenameTries = 64
 
 func (n *namespace) AddInterface(srcName, dstPrefix string, options ...IfaceOption) error {
-	cfg := &ifaceConfig{}
+	cfg := &nwIface{}
 	for _, o := range options {
 		if o != nil {
 			o(cfg)
@@ -64,7 +64,7 @@ func (n *namespace) AddInterface(srcName, dstPrefix string, options ...IfaceOpti
 // addOp is one AddInterface call: what it changed, so undo can revert it.
 type addOp struct {
 	n          *namespace
-	cfg        *ifaceConfig
+	cfg        *nwIface // the requested properties
 	src        string
 	prefix     string
 	masterIdx  int

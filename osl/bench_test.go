@@ -16,7 +16,7 @@ func BenchmarkNewSandboxDestroy(b *testing.B) {
 	b.ResetTimer()
 	for k := 0; k < b.N; k++ {
 		t0 := time.Now()
-		sb, err := NewSandbox(GenerateKey(root, fmt.Sprintf("b%d", k)), true, false)
+		sb, err := NewSandbox(GenerateKeyAt(root, fmt.Sprintf("b%d", k)), true)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func benchAdd(b *testing.B, slow bool) {
 	b.ResetTimer()
 	for k := 0; k < b.N; k++ {
 		b.StopTimer()
-		sb, err := NewSandbox(GenerateKey(root, fmt.Sprintf("a%d", k)), true, false)
+		sb, err := NewSandbox(GenerateKeyAt(root, fmt.Sprintf("a%d", k)), true)
 		if err != nil {
 			b.Fatal(err)
 		}

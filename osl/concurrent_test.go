@@ -17,7 +17,7 @@ import (
 // lifecycle runs one sandbox through create, attach, configure and destroy.
 // Host ends of its veths live in hostNS.
 func lifecycle(root string, hostNS netns.NsHandle, k int) error {
-	sb, err := NewSandbox(GenerateKey(root, fmt.Sprintf("par%03d", k)), true, false)
+	sb, err := NewSandbox(GenerateKeyAt(root, fmt.Sprintf("par%03d", k)), true)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func lifecycle(root string, hostNS netns.NsHandle, k int) error {
 	if err := sb.SetSysctl("net.ipv4.conf.all.forwarding", "1"); err != nil {
 		return err
 	}
-	if err := sb.AddNeighbor(gw, net.HardwareAddr{2, 0, 0, 0, 0, byte(k)}, false, WithNeighLinkName("eth0")); err != nil {
+	if err := sb.AddNeighborForce(gw, net.HardwareAddr{2, 0, 0, 0, 0, byte(k)}, false, WithNeighLinkName("eth0")); err != nil {
 		return err
 	}
 	st, err := sb.Statistics()

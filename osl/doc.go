@@ -17,13 +17,22 @@
 //		osl.WithAddress(addr), osl.WithIPv6Address(addr6),
 //		osl.WithMacAddress(mac), osl.WithMTU(1450))
 //
+// The seed's setters make the same options: sb.InterfaceOptions().Address(addr),
+// sb.NeighborOptions().LinkName("vxlan0").
+//
 // Detaching: Interface.Remove deletes the link in the sandbox; Destroy unpins
 // the namespace and lets the kernel free it and its links asynchronously.
+// A key that Destroy (or a failed NewSandbox) could not unmount and delete
+// is registered in the package; GC collects those keys, and NewSandbox
+// collects one before pinning it again.
 //
-// Restoring: NewSandbox(key, osCreate, true) opens a pinned namespace and
+// Keys: GenerateKey(id) puts keys under /run/cnmkit/netns (the default exec
+// root of package config); GenerateKeyAt(execRoot, id) under any exec root.
+//
+// Restoring: NewSandboxRestore(key, osCreate, true) opens a pinned namespace and
 // reads everything back (links but lo, their addresses, routes, gateways,
 // permanent IP neighbours). Restored interfaces are named by their name in
 // the namespace (SrcName == DstName); options and neighbour link names that
-// name an interface accept either name. GC removes pinned namespaces left
+// name an interface accept either name. GCAt removes pinned namespaces left
 // under the exec root by a previous run.
 package osl

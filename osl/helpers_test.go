@@ -27,7 +27,7 @@ func setup(t *testing.T) string {
 // newSandbox creates a sandbox destroyed at cleanup.
 func newSandbox(t testing.TB, root, id string) Sandbox {
 	t.Helper()
-	sb, err := NewSandbox(GenerateKey(root, id), true, false)
+	sb, err := NewSandbox(GenerateKeyAt(root, id), true)
 	if err != nil {
 		t.Fatalf("NewSandbox %s: %v", id, err)
 	}

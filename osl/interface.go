@@ -42,8 +42,10 @@ type Interface interface {
 	Statistics() (*types.InterfaceStatistics, error)
 }
 
-// nwIface implements Interface. Fields are set before the interface is
-// published in its sandbox and not changed after, except removed (under ns.mu).
+// nwIface implements Interface. IfaceOptions fill the requested properties
+// of a fresh nwIface in AddInterface; the published one is built from that
+// request and the kernel's answers and not changed after, except removed
+// (under ns.mu).
 type nwIface struct {
 	ns        *namespace
 	index     int
@@ -58,6 +60,7 @@ type nwIface struct {
 	routes    []*net.IPNet
 	mtu       int
 	bridge    bool
+	noLL6     bool // requested: no IPv6 link-local address
 	removed   bool
 }
 

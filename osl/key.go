@@ -16,15 +16,38 @@ const netnsDir = "netns"
 // shortIDLen is how many characters of a container ID name its sandbox key.
 const shortIDLen = 12
 
-// GenerateKey returns the sandbox key (the path its namespace is pinned at)
+// defaultExecRoot is the exec root GenerateKey uses: the default exec root
+// of the project's configuration (config.DefaultExecRoot), so that keys of
+// the seed's GenerateKey and of a controller with the default
+// configuration live in one directory, /run/cnmkit/netns.
+const defaultExecRoot = "/run/cnmkit"
+
+// GenerateKey returns the sandbox key of a container under the default
+// exec root: /run/cnmkit/netns/<the first 12 characters of containerID>.
+// An ID that starts with '-' is kept whole (it names a key of its own, not
+// a container). Characters other than letters, digits, '-', '_' and '.'
+// become '_', as with GenerateKeyAt.
+func GenerateKey(containerID string) string {
+	if strings.HasPrefix(containerID, "-") {
+		return filepath.Join(defaultExecRoot, netnsDir, sanitizeID(containerID))
+	}
+	return GenerateKeyAt(defaultExecRoot, containerID)
+}
+
+// GenerateKeyAt returns the sandbox key (the path its namespace is pinned at)
 // for a container: <execRoot>/netns/<first 12 characters of containerID>.
 // Characters other than letters, digits, '-', '_' and '.' become '_', so the
 // key always stays inside <execRoot>/netns.
-func GenerateKey(execRoot, containerID string) string {
+func GenerateKeyAt(execRoot, containerID string) string {
 	id := containerID
 	if len(id) > shortIDLen {
 		id = id[:shortIDLen]
 	}
+	return filepath.Join(execRoot, netnsDir, sanitizeID(id))
+}
+
+// sanitizeID makes id a single safe file name.
+func sanitizeID(id string) string {
 	b := []byte(id)
 	for i, c := range b {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
@@ -36,7 +59,7 @@ func GenerateKey(execRoot, containerID string) string {
 	if id == "" || strings.Trim(id, ".") == "" {
 		id = "_" + id
 	}
-	return filepath.Join(execRoot, netnsDir, id)
+	return id
 }
 
 // validateKey checks a sandbox key given by a caller.
@@ -50,11 +73,11 @@ func validateKey(key string) error {
 	return nil
 }
 
-// GC removes the namespaces pinned under <execRoot>/netns whose keys are not
+// GCAt removes the namespaces pinned under <execRoot>/netns whose keys are not
 // in keep (keys are full paths, as GenerateKey and Sandbox.Key return them),
 // together with any other leftover file there. A missing directory is not an
 // error. It goes on after a failure and returns the first error.
-func GC(execRoot string, keep map[string]bool) error {
+func GCAt(execRoot string, keep map[string]bool) error {
 	dir := filepath.Join(execRoot, netnsDir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -76,6 +99,7 @@ func GC(execRoot string, keep map[string]bool) error {
 			}
 			continue
 		}
+		garbage.forget(key)
 		logrus.WithField("key", key).Debug("osl: removed leftover sandbox")
 	}
 	return first

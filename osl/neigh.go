@@ -40,7 +40,25 @@ func (n *namespace) findNeighbor(ip net.IP, mac net.HardwareAddr) (int, *neigh) 
 	return -1, nil
 }
 
-func (n *namespace) AddNeighbor(dstIP net.IP, dstMac net.HardwareAddr, force bool, options ...NeighOption) error {
+func (n *namespace) AddNeighbor(dstIP net.IP, dstMac net.HardwareAddr, options ...NeighOption) error {
+	return n.addNeighbor(dstIP, dstMac, neighKeep, options)
+}
+
+func (n *namespace) AddNeighborForce(dstIP net.IP, dstMac net.HardwareAddr, force bool, options ...NeighOption) error {
+	if force {
+		return n.addNeighbor(dstIP, dstMac, neighReplace, options)
+	}
+	return n.addNeighbor(dstIP, dstMac, neighRefuse, options)
+}
+
+// What addNeighbor does with an entry already added for the same IP and MAC.
+const (
+	neighKeep    = iota // keep it, succeed
+	neighRefuse         // ConflictError
+	neighReplace        // replace it
+)
+
+func (n *namespace) addNeighbor(dstIP net.IP, dstMac net.HardwareAddr, onDup int, options []NeighOption) error {
 	nh := &neigh{dstIP: types.GetIPCopy(dstIP), dstMac: types.GetMacCopy(dstMac)}
 	for _, o := range options {
 		if o != nil {
@@ -70,7 +88,10 @@ func (n *namespace) AddNeighbor(dstIP net.IP, dstMac net.HardwareAddr, force boo
 	}
 	nh.linkDst, nh.linkIndex = i.dstName, i.index
 	k, old := n.findNeighbor(dstIP, dstMac)
-	if old != nil && !force {
+	if old != nil && onDup == neighKeep {
+		return nil
+	}
+	if old != nil && onDup == neighRefuse {
 		return types.ConflictErrorf("neighbour %s (%s) is already in sandbox %s", dstIP, dstMac, n.key)
 	}
 	if err := n.nlh.NeighSet(nh.kernel()); err != nil {
@@ -84,7 +105,11 @@ func (n *namespace) AddNeighbor(dstIP net.IP, dstMac net.HardwareAddr, force boo
 	return nil
 }
 
-func (n *namespace) DeleteNeighbor(dstIP net.IP, dstMac net.HardwareAddr, osDelete bool) error {
+func (n *namespace) DeleteNeighbor(dstIP net.IP, dstMac net.HardwareAddr) error {
+	return n.DeleteNeighborOS(dstIP, dstMac, true)
+}
+
+func (n *namespace) DeleteNeighborOS(dstIP net.IP, dstMac net.HardwareAddr, osDelete bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.destroyed {

@@ -7,42 +7,25 @@ import (
 )
 
 // IfaceOption sets one property of an interface given to AddInterface.
-// Options are plain functions: AddInterface(src, "eth", WithAddress(a), WithMTU(1450)).
+// Options are plain functions: AddInterface(src, "eth", WithAddress(a), WithMTU(1450)),
+// or the seed's setters: AddInterface(src, "eth", sb.InterfaceOptions().Address(a)).
 // A nil or zero argument leaves the property unset.
-type IfaceOption func(*ifaceConfig)
-
-// ifaceConfig is what the options of one AddInterface call ask for.
-type ifaceConfig struct {
-	mac     net.HardwareAddr
-	addr    *net.IPNet
-	addr6   *net.IPNet
-	llAddrs []*net.IPNet
-	routes  []*net.IPNet
-	master  string
-	mtu     int
-	bridge  bool
-	noLL6   bool
-}
+type IfaceOption func(i *nwIface)
 
 // WithAddress sets the interface's IPv4 address and prefix.
 func WithAddress(addr *net.IPNet) IfaceOption {
-	return func(c *ifaceConfig) { c.addr = types.GetIPNetCopy(addr) }
+	return func(i *nwIface) { i.addr = types.GetIPNetCopy(addr) }
 }
 
 // WithIPv6Address sets the interface's IPv6 address and prefix. It is added
 // without duplicate address detection, so it is usable at once.
 func WithIPv6Address(addr *net.IPNet) IfaceOption {
-	return func(c *ifaceConfig) { c.addr6 = types.GetIPNetCopy(addr) }
+	return func(i *nwIface) { i.addr6 = types.GetIPNetCopy(addr) }
 }
 
 // WithLinkLocalAddresses adds link-local addresses (169.254.0.0/16 or fe80::/10).
 func WithLinkLocalAddresses(addrs []*net.IPNet) IfaceOption {
-	return func(c *ifaceConfig) {
-		c.llAddrs = nil
-		for _, a := range addrs {
-			c.llAddrs = append(c.llAddrs, types.GetIPNetCopy(a))
-		}
-	}
+	return func(i *nwIface) { i.llAddrs = copyNets(addrs) }
 }
 
 // WithoutIPv6LinkLocal keeps the interface from generating its IPv6
@@ -51,44 +34,39 @@ func WithLinkLocalAddresses(addrs []*net.IPNet) IfaceOption {
 // flood to every port. For interfaces of IPv4-only networks; IPv6 stays
 // enabled for addresses set explicitly.
 func WithoutIPv6LinkLocal() IfaceOption {
-	return func(c *ifaceConfig) { c.noLL6 = true }
+	return func(i *nwIface) { i.noLL6 = true }
 }
 
 // WithMacAddress sets the interface's MAC address.
 func WithMacAddress(mac net.HardwareAddr) IfaceOption {
-	return func(c *ifaceConfig) { c.mac = types.GetMacCopy(mac) }
+	return func(i *nwIface) { i.mac = types.GetMacCopy(mac) }
 }
 
 // WithMTU sets the interface's MTU; 0 keeps the one it has.
 func WithMTU(mtu int) IfaceOption {
-	return func(c *ifaceConfig) { c.mtu = mtu }
+	return func(i *nwIface) { i.mtu = mtu }
 }
 
 // WithMaster enslaves the interface to a bridge of the same sandbox, named
 // by the source name it was added with (or its name inside the sandbox).
 func WithMaster(name string) IfaceOption {
-	return func(c *ifaceConfig) { c.master = name }
+	return func(i *nwIface) { i.master = name }
 }
 
 // WithRoutes adds routes to the given destinations straight out of the
 // interface (connected routes, no gateway).
 func WithRoutes(routes []*net.IPNet) IfaceOption {
-	return func(c *ifaceConfig) {
-		c.routes = nil
-		for _, r := range routes {
-			c.routes = append(c.routes, types.GetIPNetCopy(r))
-		}
-	}
+	return func(i *nwIface) { i.routes = copyNets(routes) }
 }
 
 // WithBridge makes AddInterface create a bridge named srcName inside the
 // sandbox (when none is there yet) instead of adopting an existing link.
 func WithBridge(isBridge bool) IfaceOption {
-	return func(c *ifaceConfig) { c.bridge = isBridge }
+	return func(i *nwIface) { i.bridge = isBridge }
 }
 
 // NeighOption sets one property of a neighbour entry given to AddNeighbor.
-type NeighOption func(*neigh)
+type NeighOption func(nh *neigh)
 
 // WithNeighLinkName names the interface the entry belongs to: the source
 // name it was added with, or its name inside the sandbox. Required.

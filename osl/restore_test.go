@@ -56,7 +56,7 @@ func TestBridgeMasterAndFDB(t *testing.T) {
 	}
 
 	vtep, m := ip("192.0.2.10"), mac(t, "02:00:00:00:42:01")
-	if err := sb.AddNeighbor(vtep, m, false, WithNeighLinkName("ovl-vx"), WithNeighFamily(unix.AF_BRIDGE)); err != nil {
+	if err := sb.AddNeighborForce(vtep, m, false, WithNeighLinkName("ovl-vx"), WithNeighFamily(unix.AF_BRIDGE)); err != nil {
 		t.Fatal(err)
 	}
 	vxl, _ := h.LinkByName("vxlan0")
@@ -75,7 +75,7 @@ func TestBridgeMasterAndFDB(t *testing.T) {
 	if !fdb() {
 		t.Fatal("FDB entry missing on vxlan0")
 	}
-	if err := sb.DeleteNeighbor(vtep, m, true); err != nil {
+	if err := sb.DeleteNeighborOS(vtep, m, true); err != nil {
 		t.Fatal(err)
 	}
 	if fdb() {
@@ -104,13 +104,13 @@ func TestRestore(t *testing.T) {
 	sr := &types.StaticRoute{Destination: cidr(t, "10.60.0.0/16"), RouteType: types.NEXTHOP, NextHop: ip("10.1.0.7")}
 	nbr, nmac := ip("10.1.0.9"), mac(t, "02:00:00:00:33:09")
 	for _, err := range []error{orig.SetGateway(ip("10.1.0.1")), orig.SetGatewayIPv6(ip("fd00:1::1")), orig.AddStaticRoute(sr),
-		orig.AddNeighbor(nbr, nmac, false, WithNeighLinkName("eth0"))} {
+		orig.AddNeighborForce(nbr, nmac, false, WithNeighLinkName("eth0"))} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	sb, err := NewSandbox(orig.Key(), true, true)
+	sb, err := NewSandboxRestore(orig.Key(), true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("restored static routes %v", rs)
 	}
 	// The restored sandbox manages what it found.
-	if err := sb.DeleteNeighbor(nbr, nmac, true); err != nil {
+	if err := sb.DeleteNeighborOS(nbr, nmac, true); err != nil {
 		t.Fatalf("restored neighbour: %v", err)
 	}
 	if err := sb.RemoveStaticRoute(sr); err != nil {

@@ -55,12 +55,25 @@ type Sandbox interface {
 	StaticRoutes() []*types.StaticRoute
 	// AddNeighbor adds a permanent neighbour entry (ARP/ND, or FDB with
 	// WithNeighFamily(unix.AF_BRIDGE)) on the interface named by
-	// WithNeighLinkName. An entry for the same IP and MAC is a ConflictError
-	// unless force is set, in which case it is replaced.
-	AddNeighbor(dstIP net.IP, dstMac net.HardwareAddr, force bool, options ...NeighOption) error
-	// DeleteNeighbor forgets a neighbour entry added by AddNeighbor and, when
-	// osDelete is set, deletes it from the kernel.
-	DeleteNeighbor(dstIP net.IP, dstMac net.HardwareAddr, osDelete bool) error
+	// WithNeighLinkName (NeighborOptions().LinkName). An entry already added
+	// for the same IP and MAC is kept as it is and nil returned.
+	AddNeighbor(dstIP net.IP, dstMac net.HardwareAddr, options ...NeighOption) error
+	// AddNeighborForce is AddNeighbor that refuses an entry already added
+	// for the same IP and MAC with a ConflictError, unless force is set, in
+	// which case the entry is replaced.
+	AddNeighborForce(dstIP net.IP, dstMac net.HardwareAddr, force bool, options ...NeighOption) error
+	// DeleteNeighbor deletes a neighbour entry added by AddNeighbor from the
+	// kernel and forgets it.
+	DeleteNeighbor(dstIP net.IP, dstMac net.HardwareAddr) error
+	// DeleteNeighborOS forgets a neighbour entry added by AddNeighbor and,
+	// when osDelete is set, deletes it from the kernel.
+	DeleteNeighborOS(dstIP net.IP, dstMac net.HardwareAddr, osDelete bool) error
+	// NeighborOptions returns the maker of the options of AddNeighbor.
+	NeighborOptions() NeighborOptionSetter
+	// InterfaceOptions returns the maker of the options of AddInterface.
+	InterfaceOptions() IfaceOptionSetter
+	// Info returns the sandbox's interfaces, gateways and static routes.
+	Info() Info
 	// SetSysctl writes a network sysctl of the sandbox's namespace. name is
 	// dotted ("net.ipv4.ip_forward") or slashed ("net/ipv4/conf/eth0.100/forwarding")
 	// and must start with "net".
@@ -71,14 +84,18 @@ type Sandbox interface {
 	Statistics() (map[string]*types.InterfaceStatistics, error)
 	// InvokeFunc runs fn on a thread inside the sandbox's namespace. fn may
 	// call methods of the sandbox.
-	InvokeFunc(fn func() error) error
+	InvokeFunc(fn func()) error
+	// InvokeFuncErr is InvokeFunc for a function that fails: its error is returned.
+	InvokeFuncErr(fn func() error) error
 	// InvokeNetlink runs fn with the sandbox's netlink handle while holding
 	// the sandbox's lock; fn must not call methods of the same sandbox and
 	// must not keep the handle.
 	InvokeNetlink(fn func(nlh *netlink.Handle) error) error
 	// Destroy unpins the namespace and removes its key. The kernel frees the
 	// namespace and its interfaces (both ends of their veths) asynchronously
-	// once nothing else holds it. A second Destroy does nothing.
+	// once nothing else holds it. A key that cannot be unmounted and
+	// deleted is left to GC and the error returned; a later Destroy tries
+	// again. A Destroy after one that succeeded does nothing.
 	Destroy() error
 }
 
@@ -100,12 +117,17 @@ type namespace struct {
 
 // NewSandbox creates a namespace pinned at key, with loopback up. With
 // osCreate false the sandbox is the caller's own namespace pinned at key
-// (interfaces added to it keep their names). With isRestore the namespace
+// (interfaces added to it keep their names).
+func NewSandbox(key string, osCreate bool) (Sandbox, error) {
+	return NewSandboxRestore(key, osCreate, false)
+}
+
+// NewSandboxRestore is NewSandbox that can restore: with isRestore the namespace
 // already pinned at key is opened instead and its interfaces, addresses,
 // routes, gateways and permanent neighbours are read back: every link but lo
 // becomes an Interface whose SrcName is its name in the namespace, so callers
 // reconcile what they know by DstName.
-func NewSandbox(key string, osCreate, isRestore bool) (Sandbox, error) {
+func NewSandboxRestore(key string, osCreate, isRestore bool) (Sandbox, error) {
 	if err := validateKey(key); err != nil {
 		return nil, err
 	}
@@ -124,6 +146,7 @@ func NewSandbox(key string, osCreate, isRestore bool) (Sandbox, error) {
 		logrus.WithFields(logrus.Fields{"key": key, "ifaces": len(n.ifaces)}).Debug("osl: restored sandbox")
 		return n, nil
 	}
+	reclaim(key)
 	var err error
 	if osCreate {
 		err = ns.NewPinned(key, true)
@@ -135,7 +158,7 @@ func NewSandbox(key string, osCreate, isRestore bool) (Sandbox, error) {
 	}
 	n, err := openNamespace(key, !osCreate)
 	if err != nil {
-		_ = ns.RemovePinned(key)
+		_ = unpin(key)
 		return nil, err
 	}
 	return n, nil
@@ -151,12 +174,13 @@ func GetSandboxForExternalKey(path, key string) (Sandbox, error) {
 	if !ns.IsNetNS(path) {
 		return nil, types.BadRequestErrorf("external sandbox path %q is not a network namespace", path)
 	}
+	reclaim(key)
 	if err := bindAt(path, key); err != nil {
 		return nil, err
 	}
 	n, err := openNamespace(key, false)
 	if err != nil {
-		_ = ns.RemovePinned(key)
+		_ = unpin(key)
 		return nil, err
 	}
 	return n, nil
@@ -203,7 +227,7 @@ func (n *namespace) Destroy() error {
 	if !n.pinned {
 		return nil
 	}
-	if err := ns.RemovePinned(n.key); err != nil {
+	if err := unpin(n.key); err != nil {
 		return err
 	}
 	n.pinned = false
@@ -221,9 +245,16 @@ func (n *namespace) Interfaces() []Interface {
 	return out
 }
 
-func (n *namespace) InvokeFunc(fn func() error) error {
+func (n *namespace) InvokeFunc(fn func()) error {
 	if fn == nil {
 		return types.BadRequestErrorf("InvokeFunc: nil function")
+	}
+	return n.InvokeFuncErr(func() error { fn(); return nil })
+}
+
+func (n *namespace) InvokeFuncErr(fn func() error) error {
+	if fn == nil {
+		return types.BadRequestErrorf("InvokeFuncErr: nil function")
 	}
 	n.mu.Lock()
 	if n.destroyed {

@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestGenerateKey(t *testing.T) {
+func TestGenerateKeyAt(t *testing.T) {
 	for _, tc := range []struct{ id, want string }{
 		{"0123456789abcdef0123", "0123456789ab"},
 		{"short", "short"},
@@ -26,12 +26,12 @@ func TestGenerateKey(t *testing.T) {
 		{"..", "_.."},
 		{"", "_"},
 	} {
-		got := GenerateKey("/run/x", tc.id)
+		got := GenerateKeyAt("/run/x", tc.id)
 		if want := "/run/x/netns/" + tc.want; got != want {
-			t.Errorf("GenerateKey(%q) = %q, want %q", tc.id, got, want)
+			t.Errorf("GenerateKeyAt(%q) = %q, want %q", tc.id, got, want)
 		}
 		if filepath.Dir(got) != "/run/x/netns" {
-			t.Errorf("GenerateKey(%q) = %q escapes the netns dir", tc.id, got)
+			t.Errorf("GenerateKeyAt(%q) = %q escapes the netns dir", tc.id, got)
 		}
 	}
 }
@@ -43,8 +43,8 @@ func TestNewSandboxDestroy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer caller.Close()
-	key := GenerateKey(root, "c1")
-	sb, err := NewSandbox(key, true, false)
+	key := GenerateKeyAt(root, "c1")
+	sb, err := NewSandbox(key, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestNewSandboxDestroy(t *testing.T) {
 	if err != nil || lo.Attrs().Flags&net.FlagUp == 0 {
 		t.Fatalf("lo not up in sandbox: %v", err)
 	}
-	_, err = NewSandbox(key, true, false)
+	_, err = NewSandbox(key, true)
 	mustClass(t, err, "conflict", types.IsConflict)
 
 	if err := sb.Destroy(); err != nil {
@@ -73,7 +73,7 @@ func TestNewSandboxDestroy(t *testing.T) {
 	mustClass(t, sb.AddInterface("x", "eth"), "forbidden", types.IsForbidden)
 	mustClass(t, sb.SetGateway(ip("10.0.0.1")), "forbidden", types.IsForbidden)
 	mustClass(t, sb.SetSysctl("net.ipv4.ip_forward", "1"), "forbidden", types.IsForbidden)
-	mustClass(t, sb.InvokeFunc(func() error { return nil }), "forbidden", types.IsForbidden)
+	mustClass(t, sb.InvokeFuncErr(func() error { return nil }), "forbidden", types.IsForbidden)
 	_, err = sb.Statistics()
 	mustClass(t, err, "forbidden", types.IsForbidden)
 	now, _ := netns.Get()
@@ -86,7 +86,7 @@ func TestNewSandboxDestroy(t *testing.T) {
 func TestNewSandboxBadKey(t *testing.T) {
 	root := setup(t)
 	for _, key := range []string{"", "relative/key", root + "/netns/../x", "/"} {
-		_, err := NewSandbox(key, true, false)
+		_, err := NewSandbox(key, true)
 		mustClass(t, err, "bad request", types.IsBadRequest)
 		if key != "" && !strings.Contains(err.Error(), fmt.Sprintf("%q", key)) {
 			t.Errorf("error %q does not name key %q", err, key)
@@ -97,9 +97,9 @@ func TestNewSandboxBadKey(t *testing.T) {
 	if err := os.WriteFile(plain, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := NewSandbox(plain, true, true)
+	_, err := NewSandboxRestore(plain, true, true)
 	mustClass(t, err, "not found", types.IsNotFound)
-	_, err = NewSandbox(filepath.Join(root, "missing"), true, true)
+	_, err = NewSandboxRestore(filepath.Join(root, "missing"), true, true)
 	mustClass(t, err, "not found", types.IsNotFound)
 	entries, _ := os.ReadDir(root)
 	if len(entries) != 1 {
@@ -111,7 +111,7 @@ func TestDefaultSandbox(t *testing.T) {
 	root := setup(t)
 	caller, _ := netns.Get()
 	defer caller.Close()
-	sb, err := NewSandbox(GenerateKey(root, "host"), false, false)
+	sb, err := NewSandbox(GenerateKeyAt(root, "host"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestDefaultSandbox(t *testing.T) {
 func TestExternalKey(t *testing.T) {
 	root := setup(t)
 	path, h := testutils.NewNS(t, "runtime-ns")
-	key := GenerateKey(root, "ext")
+	key := GenerateKeyAt(root, "ext")
 	sb, err := GetSandboxForExternalKey(path, key)
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestExternalKey(t *testing.T) {
 
 	// /proc/<pid>/ns/net form: this thread's namespace.
 	procPath := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-	sb2, err := GetSandboxForExternalKey(procPath, GenerateKey(root, "proc"))
+	sb2, err := GetSandboxForExternalKey(procPath, GenerateKeyAt(root, "proc"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestExternalKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{plain, filepath.Join(root, "missing"), "", "/proc/self/ns/uts"} {
-		k := GenerateKey(root, "bad")
+		k := GenerateKeyAt(root, "bad")
 		_, err := GetSandboxForExternalKey(bad, k)
 		mustClass(t, err, "bad request", types.IsBadRequest)
 		if !strings.Contains(err.Error(), fmt.Sprintf("%q", bad)) {
@@ -203,7 +203,7 @@ func TestGC(t *testing.T) {
 	keep := newSandbox(t, root, "keep")
 	var gone []Sandbox
 	for _, id := range []string{"stale1", "stale2"} {
-		sb, err := NewSandbox(GenerateKey(root, id), true, false)
+		sb, err := NewSandbox(GenerateKeyAt(root, id), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func TestGC(t *testing.T) {
 	if err := os.WriteFile(stray, nil, 0o444); err != nil {
 		t.Fatal(err)
 	}
-	if err := GC(root, map[string]bool{keep.Key(): true}); err != nil {
+	if err := GCAt(root, map[string]bool{keep.Key(): true}); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := os.ReadDir(filepath.Join(root, netnsDir))
@@ -231,7 +231,7 @@ func TestGC(t *testing.T) {
 			t.Fatalf("Destroy after GC: %v", err)
 		}
 	}
-	if err := GC(filepath.Join(root, "nothing-here"), nil); err != nil {
+	if err := GCAt(filepath.Join(root, "nothing-here"), nil); err != nil {
 		t.Fatalf("GC of a missing dir: %v", err)
 	}
 }
@@ -240,7 +240,7 @@ func TestInvoke(t *testing.T) {
 	root := setup(t)
 	sb := newSandbox(t, root, "inv")
 	want := nsOf(t, sb.Key())
-	err := sb.InvokeFunc(func() error {
+	err := sb.InvokeFuncErr(func() error {
 		cur, err := netns.Get()
 		if err != nil {
 			return err
@@ -255,7 +255,7 @@ func TestInvoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustClass(t, sb.InvokeFunc(nil), "bad request", types.IsBadRequest)
+	mustClass(t, sb.InvokeFuncErr(nil), "bad request", types.IsBadRequest)
 	var names []string
 	err = sb.InvokeNetlink(func(h *netlink.Handle) error {
 		links, err := h.LinkList()

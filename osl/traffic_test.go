@@ -62,7 +62,7 @@ func v6Ready(t *testing.T, sb Sandbox) {
 func echo(t *testing.T, srv, cli Sandbox, addr string) {
 	t.Helper()
 	var ln net.Listener
-	if err := srv.InvokeFunc(func() (err error) { ln, err = net.Listen("tcp", addr); return err }); err != nil {
+	if err := srv.InvokeFuncErr(func() (err error) { ln, err = net.Listen("tcp", addr); return err }); err != nil {
 		t.Fatalf("listen on %s inside server sandbox: %v", addr, err)
 	}
 	defer ln.Close()
@@ -74,7 +74,7 @@ func echo(t *testing.T, srv, cli Sandbox, addr string) {
 		defer c.Close()
 		_, _ = io.CopyN(c, c, 5)
 	}()
-	err := cli.InvokeFunc(func() error {
+	err := cli.InvokeFuncErr(func() error {
 		c, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
 		if err != nil {
 			return err
@@ -146,39 +146,39 @@ func TestNeighbors(t *testing.T) {
 	}
 	for _, dst := range []net.IP{ip("10.2.0.99"), ip("fd00:2::99")} {
 		// By source name (the name the driver knows) and by name in the sandbox.
-		if err := a.AddNeighbor(dst, m1, false, WithNeighLinkName("pa-tmp")); err != nil {
+		if err := a.AddNeighborForce(dst, m1, false, WithNeighLinkName("pa-tmp")); err != nil {
 			t.Fatal(err)
 		}
 		nh := find(dst)
 		if nh == nil || !bytes.Equal(nh.HardwareAddr, m1) || nh.State&netlink.NUD_PERMANENT == 0 {
 			t.Fatalf("neighbour %s not permanent with %s: %+v", dst, m1, nh)
 		}
-		mustClass(t, a.AddNeighbor(dst, m1, false, WithNeighLinkName("eth0")), "conflict", types.IsConflict)
-		if err := a.AddNeighbor(dst, m1, true, WithNeighLinkName("eth0")); err != nil {
+		mustClass(t, a.AddNeighborForce(dst, m1, false, WithNeighLinkName("eth0")), "conflict", types.IsConflict)
+		if err := a.AddNeighborForce(dst, m1, true, WithNeighLinkName("eth0")); err != nil {
 			t.Fatalf("forced re-add: %v", err)
 		}
-		if err := a.DeleteNeighbor(dst, m1, true); err != nil {
+		if err := a.DeleteNeighborOS(dst, m1, true); err != nil {
 			t.Fatal(err)
 		}
 		if nh := find(dst); nh != nil && nh.State&netlink.NUD_PERMANENT != 0 {
 			t.Fatalf("neighbour %s still in the kernel", dst)
 		}
-		mustClass(t, a.DeleteNeighbor(dst, m1, true), "not found", types.IsNotFound)
+		mustClass(t, a.DeleteNeighborOS(dst, m1, true), "not found", types.IsNotFound)
 	}
 	// osDelete false forgets the entry but leaves the kernel's.
-	if err := a.AddNeighbor(ip("10.2.0.98"), m2, false, WithNeighLinkName("eth0"), WithNeighFamily(unix.AF_INET)); err != nil {
+	if err := a.AddNeighborForce(ip("10.2.0.98"), m2, false, WithNeighLinkName("eth0"), WithNeighFamily(unix.AF_INET)); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.DeleteNeighbor(ip("10.2.0.98"), m2, false); err != nil {
+	if err := a.DeleteNeighborOS(ip("10.2.0.98"), m2, false); err != nil {
 		t.Fatal(err)
 	}
 	if find(ip("10.2.0.98")) == nil {
 		t.Fatal("osDelete=false removed the kernel entry")
 	}
-	mustClass(t, a.AddNeighbor(ip("10.2.0.97"), m1, false), "bad request", types.IsBadRequest)
-	mustClass(t, a.AddNeighbor(nil, m1, false, WithNeighLinkName("eth0")), "bad request", types.IsBadRequest)
-	mustClass(t, a.AddNeighbor(ip("10.2.0.97"), net.HardwareAddr{1, 2}, false, WithNeighLinkName("eth0")), "bad request", types.IsBadRequest)
-	mustClass(t, a.AddNeighbor(ip("10.2.0.97"), m1, false, WithNeighLinkName("nosuch")), "not found", types.IsNotFound)
+	mustClass(t, a.AddNeighborForce(ip("10.2.0.97"), m1, false), "bad request", types.IsBadRequest)
+	mustClass(t, a.AddNeighborForce(nil, m1, false, WithNeighLinkName("eth0")), "bad request", types.IsBadRequest)
+	mustClass(t, a.AddNeighborForce(ip("10.2.0.97"), net.HardwareAddr{1, 2}, false, WithNeighLinkName("eth0")), "bad request", types.IsBadRequest)
+	mustClass(t, a.AddNeighborForce(ip("10.2.0.97"), m1, false, WithNeighLinkName("nosuch")), "not found", types.IsNotFound)
 }
 
 func TestSysctl(t *testing.T) {
@@ -206,7 +206,7 @@ func TestSysctl(t *testing.T) {
 		}
 	}
 	var inside string
-	if err := a.InvokeFunc(func() (err error) { inside, err = readProc("/proc/sys/net/ipv4/ip_forward"); return err }); err != nil || inside != want {
+	if err := a.InvokeFuncErr(func() (err error) { inside, err = readProc("/proc/sys/net/ipv4/ip_forward"); return err }); err != nil || inside != want {
 		t.Fatalf("ip_forward read inside = %q, %v", inside, err)
 	}
 	if readCaller("net/ipv4/ip_forward") != callerFwd {

@@ -26,7 +26,7 @@ func validIfName(name string) string {
 }
 
 // validateIface checks the arguments of AddInterface before any kernel work.
-func validateIface(srcName, dstPrefix string, c *ifaceConfig) error {
+func validateIface(srcName, dstPrefix string, c *nwIface) error {
 	if why := validIfName(srcName); why != "" {
 		return types.BadRequestErrorf("interface source name %q %s", srcName, why)
 	}

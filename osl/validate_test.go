@@ -45,7 +45,7 @@ func TestKernelErrClasses(t *testing.T) {
 
 func TestValidateIfaceNormalises(t *testing.T) {
 	a := &net.IPNet{IP: net.ParseIP("10.0.0.1"), Mask: net.CIDRMask(120, 128)}
-	c := &ifaceConfig{addr: a}
+	c := &nwIface{addr: a}
 	if err := validateIface("veth0", "eth", c); err != nil {
 		t.Fatal(err)
 	}

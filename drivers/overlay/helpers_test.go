@@ -199,7 +199,7 @@ type container struct {
 func (c *cluster) newContainer(h *host, name string) *container {
 	c.t.Helper()
 	path := filepath.Join(c.t.TempDir(), name)
-	sb, err := osl.NewSandbox(path, true, false)
+	sb, err := osl.NewSandbox(path, true)
 	if err != nil {
 		c.t.Fatal(err)
 	}

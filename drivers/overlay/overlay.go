@@ -39,7 +39,8 @@
 // the daemon is down. Endpoints are kept in the local store (one record
 // each; CreateEndpoint is not replayed); the controller replays
 // CreateNetwork and the peer table, and CreateNetwork re-adopts the
-// network's overlay namespace. See restore.go.
+// network's overlay namespace. See restore.go. Fini, instead, tears the
+// driver's kernel state down (fini.go).
 //
 // Encryption is not implemented: encryption key events and networks asking
 // for encryption get a NotImplementedError.
@@ -227,10 +228,17 @@ func (d *driver) parseConfig(config map[string]interface{}) error {
 // kernel (containers stay connected) for the next driver to re-adopt. The
 // driver must not be used afterwards.
 func (d *driver) Close() error {
+	d.shutdown(false)
+	return nil
+}
+
+// shutdown stops the driver; with teardown it also removes every overlay
+// namespace it built and every one left under its exec root.
+func (d *driver) shutdown(teardown bool) {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
-		return nil
+		return
 	}
 	d.closed = true
 	nets := make([]*network, 0, len(d.networks))
@@ -243,6 +251,9 @@ func (d *driver) Close() error {
 	}
 	for _, n := range nets {
 		n.mu.Lock()
+		if teardown {
+			n.teardown()
+		}
 		if n.sweep != nil {
 			n.sweep.Stop()
 		}
@@ -253,6 +264,9 @@ func (d *driver) Close() error {
 		n.deleted = true
 		n.mu.Unlock()
 	}
+	if teardown {
+		d.removeAllNamespaces()
+	}
 	if d.hostRaw != nil {
 		d.hostRaw.Close()
 	}
@@ -262,7 +276,6 @@ func (d *driver) Close() error {
 	if d.hostNS.IsOpen() {
 		d.hostNS.Close()
 	}
-	return nil
 }
 
 func (d *driver) Type() string { return networkType }

@@ -56,7 +56,7 @@ func newBridgeEnv(t testing.TB, drv options.Generic) *bridgeEnv {
 		if e.c != nil {
 			e.c.Stop()
 		}
-		_ = osl.GC(e.execRoot, nil)
+		_ = osl.GCAt(e.execRoot, nil)
 		hnl.Close()
 	})
 	e.start()

@@ -120,7 +120,7 @@ func newDnetEnv(t *testing.T, bins dnetBinaries) *dnetEnv {
 	// Sandboxes outlive a stopped daemon: unpin what is left before the
 	// temporary directories go (this runs after the daemons stop).
 	t.Cleanup(func() {
-		if err := osl.GC(e.execRoot, nil); err != nil {
+		if err := osl.GCAt(e.execRoot, nil); err != nil {
 			t.Errorf("remove the namespaces left under %s: %v", e.execRoot, err)
 		}
 	})

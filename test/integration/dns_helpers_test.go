@@ -50,7 +50,7 @@ func newDNSEnv(t testing.TB, hostResolvConf string, opts ...config.Option) *dnsE
 	e.c = c
 	t.Cleanup(func() {
 		e.c.Stop()
-		_ = osl.GC(e.execRoot, nil)
+		_ = osl.GCAt(e.execRoot, nil)
 	})
 	return e
 }
