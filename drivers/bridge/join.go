@@ -92,7 +92,7 @@ func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey, name 
 		tmp := name
 		if tmp == "" || attempt > 0 {
 			var err error
-			if tmp, err = netutils.GenerateRandomName(tmpVethPrefix, 11); err != nil {
+			if tmp, err = netutils.GenerateRandomNameLen(tmpVethPrefix, 11); err != nil {
 				return "", err
 			}
 		}
