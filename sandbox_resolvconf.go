@@ -52,7 +52,7 @@ func (c *controller) buildResolvConf(cfg *containerConfig, embedded, ipv6 bool) 
 		content = nil
 	}
 	if !cfg.useDefaultSandbox {
-		f, err := resolvconf.FilterResolvDNS(content, ipv6, c.config().Daemon.DNS.Fallback...)
+		f, err := resolvconf.FilterResolvDNSWithFallback(content, ipv6, c.config().Daemon.DNS.Fallback...)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -39,28 +39,47 @@ const (
 	ContainerIfacePrefix = Prefix + ".container_iface_prefix"
 	// HostIP is the host address a driver binds published ports to.
 	HostIP = Prefix + ".host_ipv4"
-	// LocalKVProvider and friends configure the local store.
-	LocalKVProvider = "local-kv-provider"
-	// LocalKVProviderURL is the local store's address.
-	LocalKVProviderURL = "local-kv-provider-url"
-	// LocalKVProviderConfig is the local store's configuration.
-	LocalKVProviderConfig = "local-kv-provider-config"
-	// GlobalKVProvider names the global store's backend.
-	GlobalKVProvider = "global-kv-provider"
-	// GlobalKVProviderURL is the global store's address.
-	GlobalKVProviderURL = "global-kv-provider-url"
-	// GlobalKVProviderConfig is the global store's configuration.
-	GlobalKVProviderConfig = "global-kv-provider-config"
-	// LocalKVClient and GlobalKVClient hand a datastore to a driver.
-	LocalKVClient = "local-kv-client"
-	// GlobalKVClient hands the global datastore to a driver.
-	GlobalKVClient = "global-kv-client"
 	// HostNetNS hands a driver the controller's host network namespace (a
 	// netns.NsHandle); all host-side kernel work goes through it.
 	HostNetNS = "cnmkit.host-netns"
 	// ExecRoot hands a driver the controller's run-time directory.
 	ExecRoot = "cnmkit.exec-root"
 )
+
+// The labels under which a controller hands drivers its stores and their
+// configuration, one set per scope (datastore.LocalScope, GlobalScope).
+var (
+	// GlobalKVProvider names the global store's backend.
+	GlobalKVProvider = MakeKVProvider("global")
+	// GlobalKVProviderURL is the global store's address.
+	GlobalKVProviderURL = MakeKVProviderURL("global")
+	// GlobalKVProviderConfig is the global store's configuration.
+	GlobalKVProviderConfig = MakeKVProviderConfig("global")
+	// GlobalKVClient hands the global datastore to a driver.
+	GlobalKVClient = MakeKVClient("global")
+	// LocalKVProvider names the local store's backend.
+	LocalKVProvider = MakeKVProvider("local")
+	// LocalKVProviderURL is the local store's address.
+	LocalKVProviderURL = MakeKVProviderURL("local")
+	// LocalKVProviderConfig is the local store's configuration.
+	LocalKVProviderConfig = MakeKVProviderConfig("local")
+	// LocalKVClient hands the local datastore to a driver.
+	LocalKVClient = MakeKVClient("local")
+)
+
+// MakeKVProvider returns the label naming the store backend of scope.
+func MakeKVProvider(scope string) string { return DriverPrivatePrefix + scope + "kv_provider" }
+
+// MakeKVProviderURL returns the label of the store address of scope.
+func MakeKVProviderURL(scope string) string { return DriverPrivatePrefix + scope + "kv_provider_url" }
+
+// MakeKVProviderConfig returns the label of the store configuration of scope.
+func MakeKVProviderConfig(scope string) string {
+	return DriverPrivatePrefix + scope + "kv_provider_config"
+}
+
+// MakeKVClient returns the label under which a driver gets the store of scope.
+func MakeKVClient(scope string) string { return DriverPrivatePrefix + scope + "kv_client" }
 
 // Key returns the key part of a "key=value" label.
 func Key(label string) string {

@@ -61,18 +61,25 @@ func GenerateMACFromIP(ip net.IP) net.HardwareAddr {
 	return hw
 }
 
-// GenerateRandomName returns prefix followed by random hex characters, the
-// whole at most size characters (interface names allow 15).
+// GenerateRandomName returns prefix followed by size random hex characters.
 func GenerateRandomName(prefix string, size int) (string, error) {
-	n := size - len(prefix)
-	if n <= 0 {
-		return "", types.BadRequestErrorf("prefix %q leaves no room in a %d-character name", prefix, size)
+	if size <= 0 {
+		return "", types.BadRequestErrorf("random name with prefix %q: size %d is not positive", prefix, size)
 	}
-	b := make([]byte, (n+1)/2)
+	b := make([]byte, (size+1)/2)
 	if _, err := rand.Read(b); err != nil {
 		return "", types.InternalErrorf("random name: %w", err)
 	}
-	return prefix + hex.EncodeToString(b)[:n], nil
+	return prefix + hex.EncodeToString(b)[:size], nil
+}
+
+// GenerateRandomNameLen returns prefix followed by random hex characters,
+// the whole exactly total characters (interface names allow 15).
+func GenerateRandomNameLen(prefix string, total int) (string, error) {
+	if total-len(prefix) <= 0 {
+		return "", types.BadRequestErrorf("prefix %q leaves no room in a %d-character name", prefix, total)
+	}
+	return GenerateRandomName(prefix, total-len(prefix))
 }
 
 // ValidateIfaceName checks a Linux interface name: 1 to 15 characters, none

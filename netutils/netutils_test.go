@@ -61,11 +61,18 @@ func TestMAC(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	n, err := GenerateRandomName("veth", 15)
-	if err != nil || len(n) != 15 || !strings.HasPrefix(n, "veth") {
+	n, err := GenerateRandomName("veth", 7)
+	if err != nil || len(n) != 11 || !strings.HasPrefix(n, "veth") {
 		t.Fatalf("GenerateRandomName = %q, %v", n, err)
 	}
-	if _, err := GenerateRandomName("verylongprefix00", 15); !types.IsBadRequest(err) {
+	if _, err := GenerateRandomName("veth", 0); !types.IsBadRequest(err) {
+		t.Fatalf("size 0: %v", err)
+	}
+	n, err = GenerateRandomNameLen("veth", 15)
+	if err != nil || len(n) != 15 || !strings.HasPrefix(n, "veth") {
+		t.Fatalf("GenerateRandomNameLen = %q, %v", n, err)
+	}
+	if _, err := GenerateRandomNameLen("verylongprefix00", 15); !types.IsBadRequest(err) {
 		t.Fatalf("long prefix: %v", err)
 	}
 	for _, bad := range []string{"", "a/b", "has space", "sixteen-chars-xx", "..", "a:b"} {

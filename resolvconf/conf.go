@@ -5,16 +5,19 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/cnmkit/libnetwork/types"
 )
 
-// Address families for GetNameservers.
+// Address families for GetNameservers: the values of types.IP, types.IPv4
+// and types.IPv6, which callers written for libnetwork pass.
 const (
 	// IP selects IPv4 and IPv6 nameservers.
-	IP = iota
+	IP = types.IP
 	// IPv4 selects IPv4 nameservers.
-	IPv4
+	IPv4 = types.IPv4
 	// IPv6 selects IPv6 nameservers.
-	IPv6
+	IPv6 = types.IPv6
 )
 
 // Conf is the content of a resolv.conf file.

@@ -6,6 +6,14 @@ import (
 )
 
 // FilterResolvDNS turns the host's resolv.conf content into one fit for a
+// sandbox, as FilterResolvDNSWithFallback with no fallback servers: when no
+// nameserver is left the result has none (libnetwork added Google's public
+// servers there; this SDK never adds a server the caller did not name).
+func FilterResolvDNS(resolvConf []byte, ipv6Enabled bool) (*File, error) {
+	return FilterResolvDNSWithFallback(resolvConf, ipv6Enabled)
+}
+
+// FilterResolvDNSWithFallback turns the host's resolv.conf content into one fit for a
 // sandbox. It drops the nameservers a sandbox cannot use: loopback addresses
 // (127.0.0.0/8, ::1), addresses with a zone (the zone names a host
 // interface), IPv6 addresses when ipv6Enabled is false, and malformed ones.
@@ -13,7 +21,7 @@ import (
 // adds the fallback servers (IPv6 ones only if ipv6Enabled), and none when
 // there are none: no public server is ever added. A fallback that is not an
 // IP address is a BadRequestError.
-func FilterResolvDNS(content []byte, ipv6Enabled bool, fallback ...string) (*File, error) {
+func FilterResolvDNSWithFallback(content []byte, ipv6Enabled bool, fallback ...string) (*File, error) {
 	if err := ValidateNameservers(fallback); err != nil {
 		return nil, err
 	}

@@ -40,14 +40,14 @@ func TestFilterResolvDNS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := FilterResolvDNS([]byte(tc.in), tc.ipv6, tc.fallback...)
+			f, err := FilterResolvDNSWithFallback([]byte(tc.in), tc.ipv6, tc.fallback...)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, string(f.Content))
 			assert.Equal(t, HashData([]byte(tc.want)), f.Hash)
 		})
 	}
 
-	_, err := FilterResolvDNS([]byte("nameserver 10.0.0.1\n"), false, "8.8.8")
+	_, err := FilterResolvDNSWithFallback([]byte("nameserver 10.0.0.1\n"), false, "8.8.8")
 	assert.True(t, types.IsBadRequest(err), "%v", err)
 	if err != nil {
 		assert.Contains(t, err.Error(), `"8.8.8"`)
@@ -77,4 +77,22 @@ func TestForEmbeddedDNS(t *testing.T) {
 	assert.True(t, types.IsBadRequest(err), "%v", err)
 	_, _, err = c.ForEmbeddedDNS("", []string{"ndots"})
 	assert.True(t, types.IsBadRequest(err), "%v", err)
+}
+
+func TestFilterResolvDNSSeedForm(t *testing.T) {
+	cases := []struct {
+		in   string
+		ipv6 bool
+		want string
+	}{
+		{"nameserver 127.0.0.1\nnameserver 10.0.0.1\nnameserver fd00::1\n", false, "nameserver 10.0.0.1\n"},
+		{"nameserver 127.0.0.1\nnameserver 10.0.0.1\nnameserver fd00::1\n", true, "nameserver 10.0.0.1\nnameserver fd00::1\n"},
+		{"search lan\nnameserver 127.0.0.53\n", false, "search lan\n"},
+	}
+	for _, c := range cases {
+		f, err := FilterResolvDNS([]byte(c.in), c.ipv6)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, string(f.Content), "%q ipv6=%v", c.in, c.ipv6)
+		assert.Equal(t, HashData(f.Content), f.Hash)
+	}
 }

@@ -29,14 +29,14 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzFilter checks that FilterResolvDNS never panics, never keeps a
+// FuzzFilter checks that FilterResolvDNSWithFallback never panics, never keeps a
 // loopback, zoned or (with IPv6 off) IPv6 nameserver, adds only the given
 // fallback, and is idempotent.
 // Seed corpus: testdata/fuzz/FuzzFilter.
 func FuzzFilter(f *testing.F) {
 	const fallback = "10.9.0.1"
 	f.Fuzz(func(t *testing.T, data []byte, ipv6 bool) {
-		got, err := FilterResolvDNS(data, ipv6, fallback)
+		got, err := FilterResolvDNSWithFallback(data, ipv6, fallback)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func FuzzFilter(f *testing.F) {
 				t.Fatalf("kept %q from %q", ns, data)
 			}
 		}
-		again, err := FilterResolvDNS(got.Content, ipv6, fallback)
+		again, err := FilterResolvDNSWithFallback(got.Content, ipv6, fallback)
 		if err != nil {
 			t.Fatal(err)
 		}

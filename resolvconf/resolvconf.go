@@ -1,7 +1,8 @@
 // Package resolvconf reads, filters, builds and writes resolv.conf files for
 // sandboxes.
 //
-// A sandbox's file starts from the host's (Get), filtered by FilterResolvDNS:
+// A sandbox's file starts from the host's (Get), filtered by FilterResolvDNS
+// (FilterResolvDNSWithFallback to name fallback servers):
 // loopback nameservers are dropped (they mean the host itself, not reachable
 // from a sandbox), and so are IPv6 ones when IPv6 is off. When no nameserver
 // is left, only the fallback servers the caller passes are used; this package

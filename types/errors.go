@@ -64,6 +64,13 @@ type RetryError interface {
 	Retry()
 }
 
+// MaskableError is an internal error whose detail a caller may hide from its
+// own users (it still says what failed).
+type MaskableError interface {
+	error
+	Maskable()
+}
+
 // classed carries the wrapped error; the class types embed it.
 type classed struct{ err error }
 
@@ -79,6 +86,7 @@ type notImpl struct{ classed }
 type timeout struct{ classed }
 type internal struct{ classed }
 type retry struct{ classed }
+type maskInternal struct{ internal }
 
 func (badRequest) BadRequest()    {}
 func (notFound) NotFound()        {}
@@ -89,6 +97,7 @@ func (notImpl) NotImplemented()   {}
 func (timeout) Timeout()          {}
 func (internal) Internal()        {}
 func (retry) Retry()              {}
+func (maskInternal) Maskable()    {}
 func (timeout) Temporary() bool   { return true }
 func (retry) Temporary() bool     { return true }
 func (noService) Temporary() bool { return false }
@@ -133,6 +142,12 @@ func InternalErrorf(format string, a ...interface{}) error {
 	return internal{classed{fmt.Errorf(format, a...)}}
 }
 
+// InternalMaskableErrorf returns an InternalError that is also a
+// MaskableError; %w in format keeps a cause.
+func InternalMaskableErrorf(format string, a ...interface{}) error {
+	return maskInternal{internal{classed{fmt.Errorf(format, a...)}}}
+}
+
 // RetryErrorf returns a RetryError; %w in format keeps a cause.
 func RetryErrorf(format string, a ...interface{}) error {
 	return retry{classed{fmt.Errorf(format, a...)}}
@@ -161,6 +176,9 @@ func IsTimeout(err error) bool { var e TimeoutError; return errors.As(err, &e) }
 
 // IsInternal reports whether err or any error it wraps is an InternalError.
 func IsInternal(err error) bool { var e InternalError; return errors.As(err, &e) }
+
+// IsMaskable reports whether err or any error it wraps is a MaskableError.
+func IsMaskable(err error) bool { var e MaskableError; return errors.As(err, &e) }
 
 // IsRetry reports whether err or any error it wraps is a RetryError.
 func IsRetry(err error) bool { var e RetryError; return errors.As(err, &e) }

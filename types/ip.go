@@ -158,3 +158,36 @@ func GetMinimalIPNet(n *net.IPNet) *net.IPNet {
 	}
 	return n
 }
+
+// Address families, as GetNameservers-style helpers take them.
+const (
+	// IP selects both IPv4 and IPv6.
+	IP = iota
+	// IPv4 selects IPv4 only.
+	IPv4
+	// IPv6 selects IPv6 only.
+	IPv6
+)
+
+// IsIPNetValid reports whether nw is a usable network: non-nil, with an IP
+// and a canonical mask of the IP's family, and not the IPv4 catch-all
+// 0.0.0.0/0.
+func IsIPNetValid(nw *net.IPNet) bool {
+	if nw == nil || nw.IP == nil {
+		return false
+	}
+	ones, bits := nw.Mask.Size()
+	if ones == 0 && bits == 0 {
+		return false
+	}
+	if v4 := nw.IP.To4(); v4 != nil {
+		if bits == 8*net.IPv6len {
+			if ones < 96 {
+				return false
+			}
+			ones -= 96
+		}
+		return ones != 0
+	}
+	return len(nw.IP) == net.IPv6len && bits == 8*net.IPv6len
+}

@@ -33,8 +33,19 @@ func (p Protocol) String() string {
 	return strconv.Itoa(int(p))
 }
 
-// ParseProtocol parses a protocol name ("tcp", "udp", "sctp", "icmp").
-func ParseProtocol(s string) (Protocol, error) {
+// ParseProtocol returns the protocol named s ("tcp", "udp", "sctp", "icmp",
+// any case), or 0 when s names none of them.
+func ParseProtocol(s string) Protocol {
+	p, err := ParseProtocolStrict(s)
+	if err != nil {
+		return 0
+	}
+	return p
+}
+
+// ParseProtocolStrict parses a protocol name ("tcp", "udp", "sctp", "icmp",
+// any case); an unknown name is a BadRequestError naming it.
+func ParseProtocolStrict(s string) (Protocol, error) {
 	switch strings.ToLower(s) {
 	case "icmp":
 		return ICMP, nil
@@ -63,13 +74,17 @@ func (t *TransportPort) GetCopy() TransportPort { return *t }
 // Equal reports whether t and o are the same.
 func (t *TransportPort) Equal(o *TransportPort) bool { return *t == *o }
 
-// ParseTransportPort parses "proto/port" (for example "tcp/80").
+// ParseTransportPort parses "proto/port" (for example "tcp/80", the form
+// TransportPort.String writes); Docker's "port/proto" ("80/tcp") is read too.
 func ParseTransportPort(s string) (TransportPort, error) {
 	proto, port, ok := strings.Cut(s, "/")
 	if !ok {
 		return TransportPort{}, BadRequestErrorf("invalid transport port %q: want proto/port", s)
 	}
-	p, err := ParseProtocol(proto)
+	if _, err := strconv.ParseUint(proto, 10, 16); err == nil {
+		proto, port = port, proto
+	}
+	p, err := ParseProtocolStrict(proto)
 	if err != nil {
 		return TransportPort{}, BadRequestErrorf("invalid transport port %q: %w", s, err)
 	}
@@ -79,6 +94,29 @@ func ParseTransportPort(s string) (TransportPort, error) {
 	}
 	return TransportPort{Proto: p, Port: n}, nil
 }
+
+// FromString sets t from s, in the form String writes ("tcp/8080"); a bad
+// string is a BadRequestError naming it and leaves t unchanged.
+func (t *TransportPort) FromString(s string) error {
+	tp, err := ParseTransportPort(s)
+	if err != nil {
+		return err
+	}
+	*t = tp
+	return nil
+}
+
+// ErrInvalidProtocolBinding is returned for a port binding whose protocol has
+// no transport address (not TCP, UDP or SCTP); the value names the protocol.
+type ErrInvalidProtocolBinding string
+
+// Error returns the message naming the protocol.
+func (ipb ErrInvalidProtocolBinding) Error() string {
+	return fmt.Sprintf("invalid transport protocol: %s", string(ipb))
+}
+
+// BadRequest marks ErrInvalidProtocolBinding as a BadRequestError.
+func (ipb ErrInvalidProtocolBinding) BadRequest() {}
 
 // PortBinding maps a container port to a host address and port (or range).
 type PortBinding struct {
@@ -122,7 +160,7 @@ func transportAddr(proto Protocol, ip net.IP, port uint16) (net.Addr, error) {
 	case SCTP:
 		return &net.IPAddr{IP: ip}, nil
 	}
-	return nil, BadRequestErrorf("invalid transport protocol %q", proto)
+	return nil, ErrInvalidProtocolBinding(proto.String())
 }
 
 // String returns "proto/ip:port/hostip:hostport[-hostportend]", the form
@@ -143,6 +181,17 @@ func joinIPPort(ip net.IP, port uint16) string {
 	return net.JoinHostPort(h, strconv.Itoa(int(port)))
 }
 
+// FromString sets p from s, in the form String writes; a bad string is a
+// BadRequestError naming it and leaves p unchanged.
+func (p *PortBinding) FromString(s string) error {
+	pb, err := ParsePortBinding(s)
+	if err != nil {
+		return err
+	}
+	*p = pb
+	return nil
+}
+
 // ParsePortBinding parses the form written by PortBinding.String.
 // The IPs may be empty ("tcp/:80/:8080-8090").
 func ParsePortBinding(s string) (PortBinding, error) {
@@ -152,7 +201,7 @@ func ParsePortBinding(s string) (PortBinding, error) {
 	}
 	var pb PortBinding
 	var err error
-	if pb.Proto, err = ParseProtocol(parts[0]); err != nil {
+	if pb.Proto, err = ParseProtocolStrict(parts[0]); err != nil {
 		return PortBinding{}, BadRequestErrorf("invalid port binding %q: %w", s, err)
 	}
 	if pb.IP, pb.Port, _, err = splitIPPort(parts[1], false); err != nil {

@@ -114,7 +114,7 @@ func TestPortBindingRoundTrip(t *testing.T) {
 	if err != nil || tp.String() != "udp/53" {
 		t.Fatalf("ParseTransportPort = %v, %v", tp, err)
 	}
-	if _, err := ParseProtocol("gre"); !IsBadRequest(err) {
-		t.Fatal("unknown protocol accepted")
+	if _, err := ParseProtocolStrict("gre"); !IsBadRequest(err) || !strings.Contains(err.Error(), "gre") {
+		t.Fatalf("unknown protocol: %v", err)
 	}
 }

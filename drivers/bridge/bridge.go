@@ -209,7 +209,7 @@ func (d *driver) network(nid string) (*bridgeNetwork, error) {
 	}
 	n, ok := d.networks[nid]
 	if !ok || n.creating {
-		return nil, types.NotFoundErrorf("bridge network %s not found", nid)
+		return nil, InvalidNetworkIDError(nid)
 	}
 	return n, nil
 }

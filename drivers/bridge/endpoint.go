@@ -3,6 +3,7 @@ package bridge
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"sync"
 
@@ -59,10 +60,10 @@ func isHex(s string) bool {
 // options, else derived from the IPv4 address). It creates no kernel object.
 func (d *driver) CreateEndpoint(nid, eid string, ifInfo driverapi.InterfaceInfo, epOptions map[string]interface{}) error {
 	if eid == "" {
-		return types.BadRequestErrorf("bridge: empty endpoint ID")
+		return InvalidEndpointIDError(eid)
 	}
 	if ifInfo == nil {
-		return types.BadRequestErrorf("bridge: endpoint %s has no interface info", eid)
+		return types.BadRequestErrorf("bridge: endpoint %s has no interface info: %w", eid, &ErrInvalidEndpointConfig{})
 	}
 	n, err := d.network(nid)
 	if err != nil {
@@ -133,7 +134,7 @@ func (d *driver) endpoint(nid, eid string) (*bridgeNetwork, *bridgeEndpoint, err
 	ep, ok := n.endpoints[eid]
 	n.mu.Unlock()
 	if !ok {
-		return nil, nil, types.NotFoundErrorf("bridge: endpoint %s not found in network %s", eid, nid)
+		return nil, nil, fmt.Errorf("bridge network %s: %w", nid, EndpointNotFoundError(eid))
 	}
 	return n, ep, nil
 }

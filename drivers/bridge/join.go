@@ -17,11 +17,12 @@ import (
 // endpoint's MAC and the network's MTU. The sandbox renames it (SetNames)
 // and configures its addresses. A sandbox whose namespace the runtime hands
 // over later (SetKey) gets the container end in the host namespace, for the
-// sandbox to take in. The gateway is the bridge's address, except on
+// sandbox to take in. The gateway is the bridge's address (or the one IPAM
+// named under DefaultGatewayV4AuxKey/DefaultGatewayV6AuxKey), except on
 // internal networks.
 func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo, options map[string]interface{}) error {
 	if jinfo == nil || jinfo.InterfaceName() == nil {
-		return types.BadRequestErrorf("bridge: join of endpoint %s without join info", eid)
+		return types.BadRequestErrorf("bridge: join of endpoint %s without join info: %w", eid, &ErrInvalidContainerConfig{})
 	}
 	n, ep, err := d.endpoint(nid, eid)
 	if err != nil {
@@ -61,12 +62,20 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 		return err
 	}
 	if !cfg.Internal {
-		if err := jinfo.SetGateway(cfg.AddressIPv4.IP); err != nil {
+		gw4 := cfg.AddressIPv4.IP
+		if cfg.DefaultGatewayIPv4 != nil {
+			gw4 = cfg.DefaultGatewayIPv4
+		}
+		if err := jinfo.SetGateway(gw4); err != nil {
 			undo()
 			return err
 		}
 		if cfg.AddressIPv6 != nil && ep.addrv6 != nil {
-			if err := jinfo.SetGatewayIPv6(cfg.AddressIPv6.IP); err != nil {
+			gw6 := cfg.AddressIPv6.IP
+			if cfg.DefaultGatewayIPv6 != nil {
+				gw6 = cfg.DefaultGatewayIPv6
+			}
+			if err := jinfo.SetGatewayIPv6(gw6); err != nil {
 				undo()
 				return err
 			}
@@ -92,7 +101,7 @@ func (d *driver) createVeth(n *bridgeNetwork, ep *bridgeEndpoint, sboxKey, name 
 		tmp := name
 		if tmp == "" || attempt > 0 {
 			var err error
-			if tmp, err = netutils.GenerateRandomName(tmpVethPrefix, 11); err != nil {
+			if tmp, err = netutils.GenerateRandomNameLen(tmpVethPrefix, 11); err != nil {
 				return "", err
 			}
 		}

@@ -62,7 +62,7 @@ func (d *driver) reserve(cfg *networkConfiguration) (*bridgeNetwork, error) {
 		return nil, types.ForbiddenErrorf("bridge driver is closed")
 	}
 	if _, ok := d.networks[cfg.ID]; ok {
-		return nil, types.ConflictErrorf("bridge network %s already exists", cfg.ID)
+		return nil, types.ConflictErrorf("bridge network %s: %w", cfg.ID, &ErrNetworkExists{})
 	}
 	for _, o := range d.networks {
 		if o.config.BridgeName == cfg.BridgeName {
@@ -113,14 +113,14 @@ func (d *driver) DeleteNetwork(nid string) error {
 	n, ok := d.networks[nid]
 	if !ok || n.creating {
 		d.mu.Unlock()
-		return types.NotFoundErrorf("bridge network %s not found", nid)
+		return InvalidNetworkIDError(nid)
 	}
 	n.mu.Lock()
 	neps := len(n.endpoints)
 	n.mu.Unlock()
 	if neps > 0 {
 		d.mu.Unlock()
-		return types.ForbiddenErrorf("bridge network %s has %d endpoints", nid, neps)
+		return ActiveEndpointsError(nid)
 	}
 	n.creating = true // hides it from lookups while it goes
 	d.mu.Unlock()

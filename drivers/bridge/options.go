@@ -51,7 +51,7 @@ func parseDriverConfig(config map[string]interface{}) (Configuration, error) {
 	case map[string]interface{}:
 		return driverConfigFromMap(o)
 	}
-	return c, types.BadRequestErrorf("bridge driver option %s: want options.Generic or bridge.Configuration, got %T", netlabel.GenericData, v)
+	return c, types.BadRequestErrorf("bridge driver option %s: want options.Generic or bridge.Configuration, got %T: %w", netlabel.GenericData, v, &ErrInvalidDriverConfig{})
 }
 
 func driverConfigFromMap(m map[string]interface{}) (Configuration, error) {
@@ -96,6 +96,11 @@ type networkConfiguration struct {
 	AddressIPv4 *net.IPNet `json:"-"`
 	PoolIPv6    *net.IPNet `json:"-"`
 	AddressIPv6 *net.IPNet `json:"-"`
+	// DefaultGatewayIPv4 and DefaultGatewayIPv6 are the containers' default
+	// gateways when IPAM names one (DefaultGatewayV4AuxKey,
+	// DefaultGatewayV6AuxKey); nil: the bridge's address.
+	DefaultGatewayIPv4 net.IP `json:",omitempty"`
+	DefaultGatewayIPv6 net.IP `json:",omitempty"`
 	// BridgeCreated says the driver created the device (and deletes it).
 	BridgeCreated bool
 	// AddedGatewayV4 and AddedGatewayV6 say the driver added the gateway
@@ -218,7 +223,7 @@ func (c *networkConfiguration) validate() error {
 		}
 	}
 	if c.Mtu != 0 && (c.Mtu < minMTU || c.Mtu > maxMTU) {
-		return types.BadRequestErrorf("invalid MTU %d: want %d to %d", c.Mtu, minMTU, maxMTU)
+		return ErrInvalidMtu(c.Mtu)
 	}
 	if p := c.ContainerIfacePrefix; p != "" {
 		if err := netutils.ValidateIfaceName(p); err != nil || len(p) > maxIfacePrefix {

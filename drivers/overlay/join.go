@@ -33,7 +33,7 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	if tun == nil {
 		return types.NoServiceErrorf("overlay: network %s: this host has no tunnel address (no node discovery event about itself)", nid)
 	}
-	tmp, err := netutils.GenerateRandomName("ovc", 11)
+	tmp, err := netutils.GenerateRandomNameLen("ovc", 11)
 	if err != nil {
 		return err
 	}
