@@ -260,7 +260,6 @@ func TestSeedGetVersion(t *testing.T) {
 	}
 }
 
-
 func TestSeedChainError(t *testing.T) {
 	e := ChainError{Chain: "PREROUTING", Output: []byte("some output")}
 	if msg := e.Error(); !strings.Contains(msg, "PREROUTING") || !strings.Contains(msg, "some output") {
