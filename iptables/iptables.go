@@ -34,17 +34,17 @@ type Table string
 
 // Tables we program.
 const (
-	Nat    Table = "nat"
-	Filter Table = "filter"
-	Mangle Table = "mangle"
-	Raw    Table = "raw"
+	Nat      Table = "nat"
+	Filter   Table = "filter"
+	Mangle   Table = "mangle"
+	RawTable Table = "raw" // the raw table (the name Raw is the seed's command function)
 )
 
-var allTables = []Table{Filter, Nat, Mangle, Raw}
+var allTables = []Table{Filter, Nat, Mangle, RawTable}
 
 func (t Table) valid() bool {
 	switch t {
-	case Nat, Filter, Mangle, Raw:
+	case Nat, Filter, Mangle, RawTable:
 		return true
 	}
 	return false

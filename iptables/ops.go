@@ -163,3 +163,12 @@ func (t *IPTable) Chains(table Table) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Forget drops t's record of what is installed, so that the next operation
+// on each table reads it back from the kernel: call it when the ruleset was
+// changed behind t's back (a firewalld reload, a flush).
+func (t *IPTable) Forget() {
+	t.lockIdle()
+	defer t.mu.Unlock()
+	t.tables = map[Table]*tableRec{}
+}

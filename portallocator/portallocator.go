@@ -5,7 +5,6 @@ package portallocator
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -27,33 +26,11 @@ const EphemeralRangeFile = "/proc/sys/net/ipv4/ip_local_port_range"
 
 // Errors to test with errors.Is; the errors returned also carry a types class.
 var (
-	ErrUnknownProtocol      = errors.New("unknown protocol")          // BadRequest
-	ErrPortOutOfRange       = errors.New("port out of range")         // BadRequest
-	ErrAllPortsAllocated    = errors.New("all ports are allocated")   // Forbidden
-	ErrPortAlreadyAllocated = errors.New("port is already allocated") // Conflict
+	ErrUnknownProtocol   = errors.New("unknown protocol")          // BadRequest
+	ErrPortOutOfRange    = errors.New("port out of range")         // BadRequest
+	ErrAllPortsAllocated = errors.New("all ports are allocated")   // Forbidden
+	ErrAlreadyAllocated  = errors.New("port is already allocated") // Conflict; see ErrPortAlreadyAllocated
 )
-
-// AlreadyAllocatedError reports a host port already held for IP and Proto.
-// It is a types.ConflictError and matches ErrPortAlreadyAllocated.
-type AlreadyAllocatedError struct {
-	IP    net.IP
-	Port  int
-	Proto string
-}
-
-// Error names the address, port and protocol.
-func (e *AlreadyAllocatedError) Error() string {
-	return fmt.Sprintf("bind for %s/%s failed: port is already allocated",
-		net.JoinHostPort(e.IP.String(), strconv.Itoa(e.Port)), e.Proto)
-}
-
-// Conflict marks the error as a types.ConflictError.
-func (e *AlreadyAllocatedError) Conflict() {}
-
-// Is makes errors.Is(err, ErrPortAlreadyAllocated) true.
-func (e *AlreadyAllocatedError) Is(target error) bool { return target == ErrPortAlreadyAllocated }
-
-var _ types.ConflictError = (*AlreadyAllocatedError)(nil)
 
 // family separates IPv4 and IPv6 addresses: their wildcards do not collide.
 type family int
@@ -82,7 +59,11 @@ type key struct {
 
 // PortAllocator hands out host ports. It is safe for concurrent use.
 type PortAllocator struct {
-	begin, end int
+	// Begin and End bound the dynamic range (port 0 requests). Set them
+	// before the allocator is shared; later changes take effect at the
+	// next dynamic request.
+	Begin int
+	End   int
 
 	mu    sync.Mutex
 	ports map[key]*protoPorts
@@ -116,7 +97,7 @@ func NewWithRange(begin, end int) (*PortAllocator, error) {
 	if begin < 1 || end > 65535 || begin > end {
 		return nil, types.BadRequestErrorf("%w: invalid dynamic range %d-%d", ErrPortOutOfRange, begin, end)
 	}
-	return &PortAllocator{begin: begin, end: end, ports: map[key]*protoPorts{}}, nil
+	return &PortAllocator{Begin: begin, End: end, ports: map[key]*protoPorts{}}, nil
 }
 
 // ReadEphemeralRange reads a range file in the format of
@@ -139,7 +120,11 @@ func ReadEphemeralRange(path string) (int, int, error) {
 }
 
 // DynamicRange returns the range dynamic ports come from.
-func (p *PortAllocator) DynamicRange() (int, int) { return p.begin, p.end }
+func (p *PortAllocator) DynamicRange() (int, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Begin, p.End
+}
 
 // RequestPort reserves port for ip and proto ("tcp", "udp", "sctp"); a nil
 // ip means 0.0.0.0. Port 0 picks a free port of the dynamic range.
@@ -161,18 +146,21 @@ func (p *PortAllocator) RequestPortInRange(ip net.IP, proto string, start, end i
 	defer p.mu.Unlock()
 	pp := p.ports[k]
 	if pp == nil {
-		pp = newProtoPorts(p.begin)
+		pp = newProtoPorts(p.Begin)
 		p.ports[k] = pp
 	}
 	if start != 0 && start == end {
 		if pp.taken(ipKey, start) {
-			return 0, &AlreadyAllocatedError{IP: displayIP(ip, k.fam), Port: start, Proto: k.proto}
+			return 0, newErrPortAlreadyAllocated(displayIP(ip, k.fam), start, k.proto)
 		}
 		pp.hold(ipKey, start)
 		return start, nil
 	}
 	if start == 0 {
-		return pp.dynamic(ipKey, p.begin, p.end, displayIP(ip, k.fam), k.proto)
+		if p.Begin < 1 || p.End > 65535 || p.Begin > p.End {
+			return 0, types.BadRequestErrorf("%w: invalid dynamic range %d-%d", ErrPortOutOfRange, p.Begin, p.End)
+		}
+		return pp.dynamic(ipKey, p.Begin, p.End, displayIP(ip, k.fam), k.proto)
 	}
 	for port := start; port <= end; port++ {
 		if !pp.taken(ipKey, port) {
@@ -201,11 +189,13 @@ func (p *PortAllocator) ReleasePort(ip net.IP, proto string, port int) error {
 	return nil
 }
 
-// ReleaseAll frees every port.
-func (p *PortAllocator) ReleaseAll() {
+// ReleaseAll frees every port. It always succeeds; the error is the seed's
+// signature.
+func (p *PortAllocator) ReleaseAll() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ports = map[key]*protoPorts{}
+	return nil
 }
 
 func parse(ip net.IP, proto string) (key, string, error) {

@@ -64,7 +64,7 @@ func TestWildcardAndSpecificIPs(t *testing.T) {
 					}
 					continue
 				}
-				if !errors.Is(err, ErrPortAlreadyAllocated) || !types.IsConflict(err) {
+				if !errors.Is(err, ErrAlreadyAllocated) || !types.IsConflict(err) {
 					t.Fatalf("req %d (%v %s %d): got %v, want a conflict", i, r.ip, r.proto, r.port, err)
 				}
 				var ae *AlreadyAllocatedError
@@ -102,7 +102,9 @@ func TestReleaseFreesForOthers(t *testing.T) {
 	if _, err := pa.RequestPort(any4, tcp, 8080); err != nil {
 		t.Fatalf("wildcard after release: %v", err)
 	}
-	pa.ReleaseAll()
+	if err := pa.ReleaseAll(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pa.RequestPort(ipA, tcp, 8080); err != nil {
 		t.Fatalf("after ReleaseAll: %v", err)
 	}

@@ -34,7 +34,7 @@ func BenchmarkMapUnmap(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
-				h, err := pm.Map(ctr, nil, 8080, 0, false)
+				h, err := pm.MapRange(ctr, nil, 8080, 0, false)
 				t1 := time.Now()
 				if err != nil {
 					b.Fatal(err)
@@ -74,7 +74,7 @@ func BenchmarkUnmapMany(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					for j := range hosts {
-						if hosts[j], err = pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 1000 + j}, nil, 0, 0, false); err != nil {
+						if hosts[j], err = pm.MapRange(&net.TCPAddr{IP: tp.ctrIP, Port: 1000 + j}, nil, 0, 0, false); err != nil {
 							b.Fatal(err)
 						}
 					}

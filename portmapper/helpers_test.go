@@ -34,7 +34,7 @@ func newPM(o Options) (*PortMapper, error) {
 	if os.Getenv(iptablesRulesEnv) == "1" {
 		o.IPTablesRules = true
 	}
-	return New(o)
+	return NewWithOptions(o)
 }
 
 // buildProxy builds cmd/proxy into the test's temp dir.

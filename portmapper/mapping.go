@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/cnmkit/libnetwork/iptables"
 	"github.com/cnmkit/libnetwork/portallocator"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
@@ -23,6 +24,9 @@ type mapping struct {
 	host     net.Addr
 	proxy    *proxyProc
 	localnet string // interface whose route_localnet this mapping holds
+	alloc    *portallocator.PortAllocator
+	chain    *iptables.ChainInfo // the seed's chain holding the rules (SetIptablesChain), or nil
+	bridge   string
 }
 
 func (m *mapping) key() string { return mappingKey(m.proto, m.hostIP, m.hostPort) }
@@ -42,9 +46,9 @@ func splitAddr(a net.Addr) (string, net.IP, int, error) {
 	case *SCTPAddr:
 		return "sctp", a.IP, a.Port, nil
 	case nil:
-		return "", nil, 0, types.BadRequestErrorf("portmapper: no address")
+		return "", nil, 0, types.BadRequestErrorf("portmapper: %w: no address", ErrUnknownBackendAddressType)
 	}
-	return "", nil, 0, types.BadRequestErrorf("portmapper: unknown protocol %q of address %v", a.Network(), a)
+	return "", nil, 0, types.BadRequestErrorf("portmapper: %w: protocol %q of address %v", ErrUnknownBackendAddressType, a.Network(), a)
 }
 
 func makeAddr(proto string, ip net.IP, port int) net.Addr {
@@ -79,13 +83,16 @@ func (pm *PortMapper) hostIPFor(hostIP, ctrIP net.IP) (net.IP, error) {
 	return hostIP, nil
 }
 
-// Map publishes container on hostIP at hostPort, or at the first free port
-// of hostPort-hostPortEnd, or at a dynamic port when both are 0. A nil
-// hostIP means the default host IP. With useProxy (and the portmapper's
-// UserlandProxy) a proxy serves the host's loopback; it is bound when Map
-// returns. It returns the host address. A failed Map leaves nothing behind.
-// After Close or Release, Map is a NoService error.
-func (pm *PortMapper) Map(container net.Addr, hostIP net.IP, hostPort, hostPortEnd int, useProxy bool) (net.Addr, error) {
+// MapRange publishes container on hostIP at the first free port of
+// hostPortStart-hostPortEnd (hostPortEnd 0: at hostPortStart), or at a
+// dynamic port when both are 0. A nil hostIP means the default host IP.
+// With useProxy (and the portmapper's UserlandProxy) a proxy serves the
+// host's loopback; it is bound when MapRange returns. The rules go through
+// the chain SetIptablesChain set (IPv4), else through the portmapper's own
+// firewall backend. It returns the host address. A failed MapRange leaves
+// nothing behind. After Close or Release, it is a NoService error.
+func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart, hostPortEnd int, useProxy bool) (net.Addr, error) {
+	hostPort := hostPortStart
 	proto, ctrIP, ctrPort, err := splitAddr(container)
 	if err != nil {
 		return nil, err
@@ -115,18 +122,31 @@ func (pm *PortMapper) Map(container net.Addr, hostIP net.IP, hostPort, hostPortE
 	}
 	f := pm.familyOf(ctrIP)
 	withProxy := useProxy && pm.opts.UserlandProxy && proto != "sctp"
-	m := &mapping{proto: proto, hostIP: hostIP, ctrIP: ctrIP, ctrPort: ctrPort}
+	if withProxy {
+		if err := pm.resolveProxy(); err != nil {
+			return nil, err
+		}
+	}
+	m := &mapping{proto: proto, hostIP: hostIP, ctrIP: ctrIP, ctrPort: ctrPort, alloc: pm.Allocator}
+	if m.alloc == nil {
+		return nil, types.BadRequestErrorf("portmapper: no port allocator")
+	}
+	pm.mu.Lock()
+	if ctrIP.To4() != nil && pm.chain != nil {
+		m.chain, m.bridge, f = pm.chain, pm.bridge, nil
+	}
+	pm.mu.Unlock()
 
 	// Reserve the port and, with the proxy, bind it; retry within a range
 	// when another process holds a port the allocator had free.
 	var held []int
 	defer func() {
 		for _, p := range held {
-			_ = pm.alloc.ReleasePort(hostIP, proto, p)
+			_ = m.alloc.ReleasePort(hostIP, proto, p)
 		}
 	}()
 	for attempt := 0; ; attempt++ {
-		port, err := pm.alloc.RequestPortInRange(hostIP, proto, hostPort, hostPortEnd)
+		port, err := m.alloc.RequestPortInRange(hostIP, proto, hostPort, hostPortEnd)
 		if err != nil {
 			return nil, err
 		}
@@ -148,8 +168,34 @@ func (pm *PortMapper) Map(container net.Addr, hostIP net.IP, hostPort, hostPortE
 		if m.proxy != nil {
 			m.proxy.stop()
 		}
-		_ = pm.alloc.ReleasePort(hostIP, proto, m.hostPort)
+		_ = m.alloc.ReleasePort(hostIP, proto, m.hostPort)
 		return nil, err
+	}
+	// The allocator guards the key unless someone released the port in it
+	// behind our back: then the mapping that holds the key stays.
+	pm.mu.Lock()
+	if pm.mappings[m.key()] != nil || pm.pending[m.key()] {
+		pm.mu.Unlock()
+		// The port is the existing mapping's: do not give it back.
+		if m.proxy != nil {
+			m.proxy.stop()
+		}
+		return nil, types.ConflictErrorf("portmapper: %w: %s", ErrPortMappedForIP, m.key())
+	}
+	pm.pending[m.key()] = true
+	pm.mu.Unlock()
+	defer func() {
+		pm.mu.Lock()
+		delete(pm.pending, m.key())
+		pm.mu.Unlock()
+	}()
+	if m.chain != nil {
+		unlock := pm.lockCtr(m.ctrKey())
+		err := pm.forwardChain(m, iptables.Append)
+		unlock()
+		if err != nil {
+			return fail(err)
+		}
 	}
 
 	if f != nil {
@@ -193,6 +239,3 @@ func (pm *PortMapper) Mappings() []net.Addr {
 	}
 	return out
 }
-
-// Allocator returns the port allocator the portmapper uses.
-func (pm *PortMapper) Allocator() *portallocator.PortAllocator { return pm.alloc }

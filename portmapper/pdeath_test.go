@@ -29,7 +29,7 @@ func TestHelperMapAndHang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pm.Map(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, nil, 0, 0, true); err != nil {
+	if _, err := pm.MapRange(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, nil, 0, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	pm.mu.Lock()

@@ -76,8 +76,11 @@ func (a *SCTPAddr) String() string { return net.JoinHostPort(a.IP.String(), strc
 
 // PortMapper publishes container ports. It is safe for concurrent use.
 type PortMapper struct {
+	// Allocator hands out the host ports. Set it before the first Map; a
+	// mapping gives its port back to the allocator it came from.
+	Allocator *portallocator.PortAllocator
+
 	opts  Options
-	alloc *portallocator.PortAllocator
 	nsh   netns.NsHandle
 	inNS  bool
 	state string // state file path, "" = none
@@ -88,13 +91,17 @@ type PortMapper struct {
 	life   sync.RWMutex
 	closed bool // by Close or Release; guarded by life
 
-	mu       sync.Mutex // mappings, shared rule counts, localnet refs; never held across a command
-	mappings map[string]*mapping
-	shared   map[string]int
-	ctrLocks map[string]*ctrLock
-	localnet map[string]*localnetRef
-	nl       *netlink.Handle
-	nft      *nft.Conn // nil: iptables rules
+	mu        sync.Mutex // mappings, shared rule counts, localnet refs, chain; never held across a command
+	mappings  map[string]*mapping
+	pending   map[string]bool // keys of mappings being made
+	chain     *iptables.ChainInfo
+	bridge    string
+	findProxy bool // look the proxy up in $PATH at the first Map that needs it
+	shared    map[string]int
+	ctrLocks  map[string]*ctrLock
+	localnet  map[string]*localnetRef
+	nl        *netlink.Handle
+	nft       *nft.Conn // nil: iptables rules
 
 	stateMu sync.Mutex
 }
@@ -111,9 +118,10 @@ type family struct {
 	outputJump, prerJump []string
 }
 
-// New returns a PortMapper: it ends the proxies a previous run with the same
-// RunDir and ChainName left behind, and creates its chains and jumps.
-func New(opts Options) (*PortMapper, error) {
+// NewWithOptions returns a PortMapper configured by opts: it ends the
+// proxies a previous run with the same RunDir and ChainName left behind,
+// and creates its chains and jumps.
+func NewWithOptions(opts Options) (*PortMapper, error) {
 	if opts.UserlandProxy && opts.ProxyPath == "" {
 		return nil, types.BadRequestErrorf("portmapper: userland proxy enabled without a proxy path")
 	}
@@ -143,16 +151,17 @@ func New(opts Options) (*PortMapper, error) {
 		return nil, types.BadRequestErrorf("portmapper: chain name %q is too long", opts.ChainName)
 	}
 	pm := &PortMapper{
-		opts:     opts,
-		alloc:    opts.Allocator,
-		nsh:      netns.None(),
-		mappings: map[string]*mapping{},
-		shared:   map[string]int{},
-		ctrLocks: map[string]*ctrLock{},
-		localnet: map[string]*localnetRef{},
+		opts:      opts,
+		Allocator: opts.Allocator,
+		nsh:       netns.None(),
+		mappings:  map[string]*mapping{},
+		pending:   map[string]bool{},
+		shared:    map[string]int{},
+		ctrLocks:  map[string]*ctrLock{},
+		localnet:  map[string]*localnetRef{},
 	}
-	if pm.alloc == nil {
-		pm.alloc = portallocator.Get()
+	if pm.Allocator == nil {
+		pm.Allocator = portallocator.Get()
 	}
 	if opts.NetNSPath != "" {
 		h, err := netns.GetFromPath(opts.NetNSPath)

@@ -56,11 +56,11 @@ func TestMapRealTraffic(t *testing.T) {
 			before := save(t, host, false)
 			localnet := "/proc/sys/net/ipv4/conf/" + tp.ctrIface + "/route_localnet"
 
-			tcpHost, err := pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8080, 0, true)
+			tcpHost, err := pm.MapRange(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8080, 0, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			udpHost, err := pm.Map(&net.UDPAddr{IP: tp.ctrIP, Port: 80}, nil, 8053, 0, true)
+			udpHost, err := pm.MapRange(&net.UDPAddr{IP: tp.ctrIP, Port: 80}, nil, 8053, 0, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,18 +140,18 @@ func TestTakenPortsAndRanges(t *testing.T) {
 	}
 	defer pm.Close()
 	ctr := &net.TCPAddr{IP: tp.ctrIP, Port: 80}
-	if _, err := pm.Map(ctr, nil, 9000, 0, true); err != nil {
+	if _, err := pm.MapRange(ctr, nil, 9000, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	mid := save(t, nil, false)
 	for _, hostIP := range []net.IP{nil, tp.hostCtrIP} {
-		_, err := pm.Map(ctr, hostIP, 9000, 0, true)
+		_, err := pm.MapRange(ctr, hostIP, 9000, 0, true)
 		if !types.IsConflict(err) || !strings.Contains(err.Error(), ":9000/tcp") {
 			t.Fatalf("taken port on %v: got %v, want a conflict naming it", hostIP, err)
 		}
 	}
 	// A range picks the next free port.
-	h, err := pm.Map(ctr, nil, 9000, 9002, true)
+	h, err := pm.MapRange(ctr, nil, 9000, 9002, true)
 	if err != nil || h.(*net.TCPAddr).Port != 9001 {
 		t.Fatalf("range: %v, %v; want port 9001", h, err)
 	}
@@ -164,17 +164,17 @@ func TestTakenPortsAndRanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer foreign.Close()
-	if _, err := pm.Map(ctr, nil, 9005, 0, true); !types.IsConflict(err) || !strings.Contains(err.Error(), "9005") {
+	if _, err := pm.MapRange(ctr, nil, 9005, 0, true); !types.IsConflict(err) || !strings.Contains(err.Error(), "9005") {
 		t.Fatalf("foreign port: %v", err)
 	}
-	h, err = pm.Map(ctr, nil, 9005, 9007, true)
+	h, err = pm.MapRange(ctr, nil, 9005, 9007, true)
 	if err != nil || h.(*net.TCPAddr).Port != 9006 {
 		t.Fatalf("range over a foreign port: %v, %v; want 9006", h, err)
 	}
-	if p, err := pm.Allocator().RequestPort(nil, "tcp", 9005); err != nil || p != 9005 {
+	if p, err := pm.Allocator.RequestPort(nil, "tcp", 9005); err != nil || p != 9005 {
 		t.Fatalf("port 9005 not released after the failed bind: %v", err)
 	}
-	_ = pm.Allocator().ReleasePort(nil, "tcp", 9005)
+	_ = pm.Allocator.ReleasePort(nil, "tcp", 9005)
 	if err := pm.Unmap(h); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestTakenPortsAndRanges(t *testing.T) {
 		t.Fatalf("failed maps left rules behind:\nwant:\n%s\ngot:\n%s", mid, got)
 	}
 	// A dynamic port comes from the allocator's range.
-	h, err = pm.Map(&net.UDPAddr{IP: tp.ctrIP, Port: 80}, nil, 0, 0, true)
+	h, err = pm.MapRange(&net.UDPAddr{IP: tp.ctrIP, Port: 80}, nil, 0, 0, true)
 	if err != nil || h.(*net.UDPAddr).Port < 45000 || h.(*net.UDPAddr).Port > 45999 {
 		t.Fatalf("dynamic: %v, %v", h, err)
 	}
@@ -204,11 +204,11 @@ func TestSharedContainerPort(t *testing.T) {
 	defer pm.Close()
 	before := save(t, nil, false)
 	ctr := &net.TCPAddr{IP: tp.ctrIP, Port: 80}
-	a, err := pm.Map(ctr, nil, 7001, 0, false)
+	a, err := pm.MapRange(ctr, nil, 7001, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pm.Map(ctr, tp.hostOutIP, 7002, 0, false); err != nil {
+	if _, err := pm.MapRange(ctr, tp.hostOutIP, 7002, 0, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := pm.Unmap(a); err != nil {
@@ -237,7 +237,7 @@ func TestIPv6Mapping(t *testing.T) {
 	}
 	defer pm.Close()
 	before := save(t, nil, true)
-	h, err := pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8080, 0, true)
+	h, err := pm.MapRange(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8080, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestIPv6Mapping(t *testing.T) {
 		t.Fatalf("rules left:\n%s", got)
 	}
 	// A v4 host IP for an IPv6 container is refused.
-	if _, err := pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, net.IPv4(10, 0, 0, 1), 8081, 0, true); !types.IsBadRequest(err) {
+	if _, err := pm.MapRange(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, net.IPv4(10, 0, 0, 1), 8081, 0, true); !types.IsBadRequest(err) {
 		t.Fatalf("family mismatch: %v", err)
 	}
 }
@@ -292,7 +292,7 @@ func TestBadInput(t *testing.T) {
 		{"family mismatch", &net.TCPAddr{IP: ctr, Port: 80}, net.ParseIP("fd00::1"), 80, 0},
 	}
 	for _, tc := range tests {
-		if _, err := pm.Map(tc.addr, tc.hostIP, tc.start, tc.end, false); !types.IsBadRequest(err) {
+		if _, err := pm.MapRange(tc.addr, tc.hostIP, tc.start, tc.end, false); !types.IsBadRequest(err) {
 			t.Errorf("%s: got %v, want BadRequest", tc.name, err)
 		}
 	}
@@ -341,7 +341,7 @@ func TestFailedRulesLeaveNothing(t *testing.T) {
 		}
 	}
 	before := save(t, nil, false)
-	_, err = pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8088, 0, true)
+	_, err = pm.MapRange(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8088, 0, true)
 	if err == nil {
 		t.Fatal("Map succeeded without its filter chain")
 	}
@@ -351,7 +351,7 @@ func TestFailedRulesLeaveNothing(t *testing.T) {
 	if pids := proxyPIDs(t, bin); len(pids) != 0 {
 		t.Fatalf("failed Map left its proxy: %v", pids)
 	}
-	if p, err := pm.Allocator().RequestPort(nil, "tcp", 8088); err != nil || p != 8088 {
+	if p, err := pm.Allocator.RequestPort(nil, "tcp", 8088); err != nil || p != 8088 {
 		t.Fatalf("failed Map kept its port: %v", err)
 	}
 	if len(pm.Mappings()) != 0 {
@@ -370,7 +370,7 @@ func TestLeftoverProxies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pm1.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8099, 0, true); err != nil {
+	if _, err := pm1.MapRange(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 8099, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	if pids := proxyPIDs(t, bin); len(pids) != 1 {

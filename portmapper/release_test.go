@@ -27,7 +27,7 @@ func TestReleaseKeepsRules(t *testing.T) {
 			runDir := t.TempDir()
 			alloc := newAlloc(t)
 			opts := Options{IPTable4: ipt, UserlandProxy: proxy, ProxyPath: bin, RunDir: runDir, Allocator: alloc}
-			pm1, err := New(opts)
+			pm1, err := NewWithOptions(opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +65,7 @@ func TestReleaseKeepsRules(t *testing.T) {
 			if len(pm1.Mappings()) != 0 {
 				t.Fatalf("mappings after Release: %v", pm1.Mappings())
 			}
-			if _, err := pm1.Map(tcp, nil, 7503, 0, false); !types.IsNoService(err) {
+			if _, err := pm1.MapRange(tcp, nil, 7503, 0, false); !types.IsNoService(err) {
 				t.Fatalf("Map after Release: got %v, want NoService", err)
 			}
 			if err := pm1.Unmap(hosts[0]); !types.IsNotFound(err) {
@@ -90,7 +90,7 @@ func TestReleaseKeepsRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts.IPTable4 = ipt2
-			pm2, err := New(opts)
+			pm2, err := NewWithOptions(opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,10 +26,10 @@ func TestRestartAdoptAndPrune(t *testing.T) {
 	}
 	stay := &net.TCPAddr{IP: tp.ctrIP, Port: 80}
 	gone := &net.TCPAddr{IP: tp.ctrIP, Port: 81}
-	if _, err := pm1.Map(stay, nil, 8180, 0, false); err != nil {
+	if _, err := pm1.MapRange(stay, nil, 8180, 0, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pm1.Map(gone, nil, 8181, 0, false); err != nil {
+	if _, err := pm1.MapRange(gone, nil, 8181, 0, false); err != nil {
 		t.Fatal(err)
 	}
 	withBoth := save(t, nil, false)
@@ -44,7 +44,7 @@ func TestRestartAdoptAndPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pm2.Close()
-	if _, err := pm2.Map(stay, nil, 8180, 0, false); err != nil {
+	if _, err := pm2.MapRange(stay, nil, 8180, 0, false); err != nil {
 		t.Fatal(err)
 	}
 	if got := save(t, nil, false); got != withBoth {
@@ -85,7 +85,7 @@ func TestConcurrentMaps(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < 3; i++ {
-				h, err := pm.Map(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 0, 0, false)
+				h, err := pm.MapRange(&net.TCPAddr{IP: tp.ctrIP, Port: 80}, nil, 0, 0, false)
 				if err != nil {
 					errc <- err
 					return
@@ -127,7 +127,7 @@ func TestSCTPMapping(t *testing.T) {
 	}
 	defer pm.Close()
 	before := save(t, nil, false)
-	h, err := pm.Map(&SCTPAddr{IP: tp.ctrIP, Port: 9}, nil, 9999, 0, true)
+	h, err := pm.MapRange(&SCTPAddr{IP: tp.ctrIP, Port: 9}, nil, 9999, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}

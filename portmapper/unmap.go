@@ -46,7 +46,7 @@ func (pm *PortMapper) Unmap(host net.Addr) error {
 		return err
 	}
 	if found == 0 {
-		return types.NotFoundErrorf("portmapper: no mapping on %s", key)
+		return types.NotFoundErrorf("portmapper: %w: %s", ErrPortNotMapped, key)
 	}
 	return nil
 }
@@ -109,7 +109,19 @@ func (pm *PortMapper) unmapKeys(keys []string) (int, error) {
 	if len(ms) == 0 {
 		return 0, nil
 	}
-	gone, kept, err := pm.delRulesOf(ms)
+	var chained, own []*mapping
+	for _, m := range ms {
+		if m.chain != nil {
+			chained = append(chained, m)
+		} else {
+			own = append(own, m)
+		}
+	}
+	gone, kept, err := pm.delRulesOf(own)
+	if len(chained) > 0 {
+		g, k, cerr := pm.unforwardChains(chained)
+		gone, kept, err = append(gone, g...), append(kept, k...), errors.Join(err, cerr)
+	}
 	if len(kept) > 0 {
 		pm.mu.Lock()
 		for _, m := range kept {
@@ -287,7 +299,7 @@ func (pm *PortMapper) release(ms []*mapping) error {
 	}
 	var errs []error
 	for _, m := range ms {
-		if err := pm.alloc.ReleasePort(m.hostIP, m.proto, m.hostPort); err != nil {
+		if err := m.alloc.ReleasePort(m.hostIP, m.proto, m.hostPort); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -59,7 +59,7 @@ fi
 
 func mustMap(t testing.TB, pm *PortMapper, ctr net.Addr, hostIP net.IP, port int, proxy bool) net.Addr {
 	t.Helper()
-	h, err := pm.Map(ctr, hostIP, port, 0, proxy)
+	h, err := pm.MapRange(ctr, hostIP, port, 0, proxy)
 	if err != nil {
 		t.Fatalf("map %v on %v:%d: %v", ctr, hostIP, port, err)
 	}
@@ -90,10 +90,10 @@ func keys(addrs []net.Addr) []string {
 func portFree(t testing.TB, pm *PortMapper, h net.Addr) bool {
 	t.Helper()
 	_, ip, port, _ := splitAddr(h)
-	if _, err := pm.Allocator().RequestPort(ip, h.Network(), port); err != nil {
+	if _, err := pm.Allocator.RequestPort(ip, h.Network(), port); err != nil {
 		return false
 	}
-	if err := pm.Allocator().ReleasePort(ip, h.Network(), port); err != nil {
+	if err := pm.Allocator.ReleasePort(ip, h.Network(), port); err != nil {
 		t.Fatal(err)
 	}
 	return true
@@ -258,7 +258,7 @@ func TestUnmapManyFailure(t *testing.T) {
 			tp.serve(t, 80)
 			ipt, fault := faultyIPT(t)
 			// The fault is in an iptables rule.
-			pm, err := New(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t), IPTablesRules: true})
+			pm, err := NewWithOptions(Options{IPTable4: ipt, UserlandProxy: true, ProxyPath: bin, Allocator: newAlloc(t), IPTablesRules: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -367,12 +367,12 @@ func TestUnmapManyConcurrent(t *testing.T) {
 			var asc, desc []net.Addr
 			for p := 100; p < 110; p++ {
 				ctr := &net.TCPAddr{IP: tp.ctrIP, Port: p}
-				a, err := pm.Map(ctr, nil, 0, 0, false)
+				a, err := pm.MapRange(ctr, nil, 0, 0, false)
 				if err != nil {
 					errc <- err
 					return
 				}
-				b, err := pm.Map(ctr, nil, 0, 0, false)
+				b, err := pm.MapRange(ctr, nil, 0, 0, false)
 				if err != nil {
 					errc <- err
 					return
@@ -400,7 +400,7 @@ func TestUnmapManyConcurrent(t *testing.T) {
 		wg.Go(func() {
 			ctr := &net.TCPAddr{IP: tp.ctrIP, Port: 200 + w}
 			for i := range 3 {
-				h, err := pm.Map(ctr, nil, 0, 0, false)
+				h, err := pm.MapRange(ctr, nil, 0, 0, false)
 				if err != nil {
 					errc <- err
 					return

@@ -16,7 +16,7 @@ import (
 
 // DefaultProxyName is the userland proxy binary looked up in $PATH when
 // EnableUserlandProxy is set without UserlandProxyPath.
-const DefaultProxyName = "cnmkit-proxy"
+const DefaultProxyName = portmapper.DefaultProxyName
 
 // ExecRootKey is the key, in the driver's configuration map, of the
 // controller's run-time directory (a string). The driver records its
@@ -87,7 +87,7 @@ func (p *portMapper) start() error {
 	if p.pm != nil {
 		return nil
 	}
-	pm, err := portmapper.New(p.opts)
+	pm, err := portmapper.NewWithOptions(p.opts)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (p *portMapper) mapOne(pm *portmapper.PortMapper, n *bridgeNetwork, ep *bri
 	if b.Proto == types.SCTP {
 		ctr = &portmapper.SCTPAddr{IP: ctrIP, Port: int(b.Port)}
 	}
-	host, err := pm.Map(ctr, hostIP, start, end, p.d.config.EnableUserlandProxy)
+	host, err := pm.MapRange(ctr, hostIP, start, end, p.d.config.EnableUserlandProxy)
 	if err != nil {
 		return types.PortBinding{}, fmt.Errorf("bridge: publish %s/%d of endpoint %s: %w", b.Proto, b.Port, shortID(ep.id), err)
 	}
