@@ -3,8 +3,8 @@ package ipam
 import (
 	"cmp"
 	"fmt"
-	"net/netip"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 

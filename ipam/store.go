@@ -178,9 +178,8 @@ func (a *Allocator) rebuild(s *addrSpace, r *spaceRecord) error {
 	}
 	refs := map[netip.Prefix]int{}
 	type child struct {
-		id       string
-		p, sub   netip.Prefix
-		children int
+		id     string
+		p, sub netip.Prefix
 	}
 	var children []child
 	perMaster := map[netip.Prefix]int{}
@@ -221,11 +220,10 @@ func (a *Allocator) rebuild(s *addrSpace, r *spaceRecord) error {
 		if o, overlap := fresh.overlapping(p); overlap {
 			return bad(s.masterKey(p), "overlaps pool "+o.String())
 		}
-		m := s.masters[p]
-		if m == nil {
-			m = s.newMaster(p)
-		}
-		fresh.addMaster(m)
+		// A new master even for a pool this allocator knows: the pool may
+		// have been released and made again elsewhere, and its bitmaps
+		// are read again from the store when used.
+		fresh.addMaster(s.newMaster(p))
 	}
 
 	// The record is sound: adopt it.
