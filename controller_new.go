@@ -74,7 +74,12 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		hostNS.Close()
 		return nil, err
 	}
-	c.reg = drvregistry.New(nil, nil)
+	// Not the seed's drvregistry.New(local, global, ...): the default IPAM
+	// stays in memory with the configured pools and is rebuilt on restart
+	// by request replay (initIPAMDrivers), so no address costs a disk write
+	// and no second copy of the allocations can disagree with the
+	// endpoints after a crash.
+	c.reg = drvregistry.NewEmpty(nil, nil)
 	for _, i := range append(getInitializers(), extraDrivers...) {
 		if err := c.reg.AddDriver(i.ntype, i.fn, c.makeDriverConfig(i.ntype)); err != nil {
 			return fail(types.InternalErrorf("initialize %s driver: %w", i.ntype, err))

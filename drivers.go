@@ -29,7 +29,7 @@ func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config) error {
 	if err := ipam.Register(r, cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools); err != nil {
 		return types.InternalErrorf("initialize default IPAM driver: %w", err)
 	}
-	if err := nullIpam.Register(r); err != nil {
+	if err := nullIpam.Init(r, nil, nil); err != nil {
 		return types.InternalErrorf("initialize null IPAM driver: %w", err)
 	}
 	return nil

@@ -1,5 +1,6 @@
 // Package drvregistry keeps the network and IPAM drivers by name with their
-// capabilities.
+// capabilities. New registers the built-in IPAM drivers itself, so the
+// package sits above ipams/builtin and ipams/null.
 package drvregistry
 
 import (
@@ -8,6 +9,8 @@ import (
 
 	"github.com/cnmkit/libnetwork/driverapi"
 	"github.com/cnmkit/libnetwork/ipamapi"
+	"github.com/cnmkit/libnetwork/ipams/builtin"
+	nullIpam "github.com/cnmkit/libnetwork/ipams/null"
 	"github.com/cnmkit/libnetwork/types"
 )
 
@@ -38,18 +41,35 @@ type ipamData struct {
 	defaultLocal, defaultGlobal string
 }
 
-// DrvRegistry holds registered network and IPAM drivers.
+// DrvRegistry holds registered network and IPAM drivers. Its Mutex guards
+// the tables; the methods take it themselves.
 type DrvRegistry struct {
-	mu          sync.RWMutex
+	sync.Mutex
 	drivers     map[string]*driverData
 	ipamDrivers map[string]*ipamData
 	dfn         DriverNotifyFunc
 	ifn         IPAMNotifyFunc
 }
 
-// New returns an empty registry; dfn and ifn, when not nil, are told of each
-// registration and may refuse it by returning an error.
-func New(dfn DriverNotifyFunc, ifn IPAMNotifyFunc) *DrvRegistry {
+// New returns a registry holding the built-in IPAM drivers: the default
+// one (ipams/builtin, its address spaces in the local store lDs and the
+// global store gDs, each a datastore.DataStore or nil) and the null one.
+// dfn and ifn, when not nil, are told of each registration, the built-in
+// IPAM drivers' included, and may refuse it by returning an error.
+func New(lDs, gDs interface{}, dfn DriverNotifyFunc, ifn IPAMNotifyFunc) (*DrvRegistry, error) {
+	r := NewEmpty(dfn, ifn)
+	if err := builtin.Init(r, lDs, gDs); err != nil {
+		return nil, types.InternalErrorf("register the default IPAM driver: %w", err)
+	}
+	if err := nullIpam.Init(r, lDs, gDs); err != nil {
+		return nil, types.InternalErrorf("register the null IPAM driver: %w", err)
+	}
+	return r, nil
+}
+
+// NewEmpty returns a registry with no driver; dfn and ifn, when not nil,
+// are told of each registration and may refuse it by returning an error.
+func NewEmpty(dfn DriverNotifyFunc, ifn IPAMNotifyFunc) *DrvRegistry {
 	return &DrvRegistry{
 		drivers:     map[string]*driverData{},
 		ipamDrivers: map[string]*ipamData{},
@@ -65,12 +85,12 @@ func (r *DrvRegistry) AddDriver(name string, fn InitFunc, config map[string]inte
 
 // WalkDrivers calls fn for each network driver until it returns true.
 func (r *DrvRegistry) WalkDrivers(fn DriverWalkFunc) {
-	r.mu.RLock()
+	r.Lock()
 	list := make(map[string]driverData, len(r.drivers))
 	for k, v := range r.drivers {
 		list[k] = *v
 	}
-	r.mu.RUnlock()
+	r.Unlock()
 	for name, d := range list {
 		if fn(name, d.driver, d.capability) {
 			return
@@ -80,12 +100,12 @@ func (r *DrvRegistry) WalkDrivers(fn DriverWalkFunc) {
 
 // WalkIPAMs calls fn for each IPAM driver until it returns true.
 func (r *DrvRegistry) WalkIPAMs(fn IPAMWalkFunc) {
-	r.mu.RLock()
+	r.Lock()
 	list := make(map[string]ipamData, len(r.ipamDrivers))
 	for k, v := range r.ipamDrivers {
 		list[k] = *v
 	}
-	r.mu.RUnlock()
+	r.Unlock()
 	for name, d := range list {
 		if fn(name, d.driver, d.capability) {
 			return
@@ -95,8 +115,8 @@ func (r *DrvRegistry) WalkIPAMs(fn IPAMWalkFunc) {
 
 // Driver returns the network driver registered as name, or nil.
 func (r *DrvRegistry) Driver(name string) (driverapi.Driver, *driverapi.Capability) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.Lock()
+	defer r.Unlock()
 	d, ok := r.drivers[name]
 	if !ok {
 		return nil, nil
@@ -107,8 +127,8 @@ func (r *DrvRegistry) Driver(name string) (driverapi.Driver, *driverapi.Capabili
 
 // IPAM returns the IPAM driver registered as name, or nil.
 func (r *DrvRegistry) IPAM(name string) (ipamapi.Ipam, *ipamapi.Capability) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.Lock()
+	defer r.Unlock()
 	d, ok := r.ipamDrivers[name]
 	if !ok {
 		return nil, nil
@@ -119,8 +139,8 @@ func (r *DrvRegistry) IPAM(name string) (ipamapi.Ipam, *ipamapi.Capability) {
 // IPAMDefaultAddressSpaces returns the default local and global address
 // spaces of the IPAM driver name.
 func (r *DrvRegistry) IPAMDefaultAddressSpaces(name string) (string, string, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.Lock()
+	defer r.Unlock()
 	d, ok := r.ipamDrivers[name]
 	if !ok {
 		return "", "", types.NotFoundErrorf("IPAM driver %q is not registered", name)
@@ -136,8 +156,8 @@ func (r *DrvRegistry) RegisterDriver(name string, driver driverapi.Driver, capab
 	if driver == nil {
 		return types.BadRequestErrorf("network driver %q is nil", name)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.Lock()
+	defer r.Unlock()
 	if _, ok := r.drivers[name]; ok {
 		return types.ConflictErrorf("network driver %q is already registered", name)
 	}
@@ -170,8 +190,8 @@ func (r *DrvRegistry) RegisterIpamDriverWithCapabilities(name string, driver ipa
 	if err != nil {
 		return types.InternalErrorf("IPAM driver %q: default address spaces: %w", name, err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.Lock()
+	defer r.Unlock()
 	if _, ok := r.ipamDrivers[name]; ok {
 		return types.ConflictErrorf("IPAM driver %q is already registered", name)
 	}

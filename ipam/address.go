@@ -22,9 +22,7 @@ func (a *Allocator) RequestAddress(poolID string, ip net.IP, options map[string]
 	if err != nil {
 		return nil, nil, err
 	}
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	e, err := a.lookup(poolID)
+	e, err := a.entry(poolID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,9 +55,7 @@ func (a *Allocator) RequestAddress(poolID string, ip net.IP, options map[string]
 
 // ReleaseAddress releases an address of the pool ID.
 func (a *Allocator) ReleaseAddress(poolID string, ip net.IP) error {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	e, err := a.lookup(poolID)
+	e, err := a.entry(poolID)
 	if err != nil {
 		return err
 	}

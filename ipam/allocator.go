@@ -7,13 +7,17 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/discoverapi"
 	"github.com/cnmkit/libnetwork/ipamapi"
+	"github.com/cnmkit/libnetwork/ipamutils"
+	"github.com/cnmkit/libnetwork/types"
 )
 
-// Allocator is the default IPAM driver. It is safe for concurrent use.
+// Allocator is the default IPAM driver. It is safe for concurrent use; its
+// Mutex guards the address spaces and pool IDs.
 type Allocator struct {
-	mu     sync.RWMutex
+	sync.Mutex
 	spaces map[string]*addrSpace
 	pools  map[string]*poolEntry // by pool ID
 }
@@ -29,53 +33,111 @@ type poolEntry struct {
 
 var _ ipamapi.Ipam = (*Allocator)(nil)
 
-// NewAllocator returns an allocator whose automatic pools are chosen from
-// localPools (address space LocalDefault) and globalPools (GlobalDefault),
-// in order. A nil list means the defaults: 172.17.0.0/16 … 172.31.0.0/16 then
-// the /20s of 192.168.0.0/16 for local; the /24s of 10.0.0.0/8 for global.
-// A list may hold IPv6 pools: they serve automatic IPv6 requests.
-func NewAllocator(localPools, globalPools []*net.IPNet) (*Allocator, error) {
-	local, err := configured(localPools, defaultLocal)
-	if err != nil {
-		return nil, err
-	}
-	global, err := configured(globalPools, defaultGlobal)
-	if err != nil {
-		return nil, err
-	}
-	return &Allocator{
-		spaces: map[string]*addrSpace{
-			LocalDefaultAddressSpace:  newAddrSpace(LocalDefaultAddressSpace, local),
-			GlobalDefaultAddressSpace: newAddrSpace(GlobalDefaultAddressSpace, global),
-		},
-		pools: map[string]*poolEntry{},
-	}, nil
+// NewAllocator returns an allocator whose LocalDefault address space lives
+// in lcDs and GlobalDefault in glDs (a nil store: in memory), with the
+// predefined pools of ipamutils: PredefinedBroadNetworks for local,
+// PredefinedGranularNetworks for global. A store-backed space keeps its
+// pools (PoolData by SubnetKey) and address bitmaps (bitseq) in its store,
+// so another allocator over the same store sees the pools and addresses
+// this one gave.
+func NewAllocator(lcDs, glDs datastore.DataStore) (*Allocator, error) {
+	ipamutils.InitNetworks()
+	return newAllocator(lcDs, glDs, ipamutils.PredefinedBroadNetworks, ipamutils.PredefinedGranularNetworks)
 }
 
-func configured(pools []*net.IPNet, def func() []predefined) ([]predefined, error) {
-	if pools == nil {
-		return def(), nil
+// NewAllocatorWithPools returns an in-memory allocator whose automatic
+// pools are chosen from localPools (LocalDefault) and globalPools
+// (GlobalDefault), in order. A nil list means the ipamutils defaults. A list
+// may hold IPv6 pools: they serve automatic IPv6 requests.
+func NewAllocatorWithPools(localPools, globalPools []*net.IPNet) (*Allocator, error) {
+	ipamutils.InitNetworks()
+	if localPools == nil {
+		localPools = ipamutils.PredefinedBroadNetworks
 	}
-	pre := make([]predefined, 0, len(pools))
+	if globalPools == nil {
+		globalPools = ipamutils.PredefinedGranularNetworks
+	}
+	return newAllocator(nil, nil, localPools, globalPools)
+}
+
+func newAllocator(lcDs, glDs datastore.DataStore, localPools, globalPools []*net.IPNet) (*Allocator, error) {
+	local, err := configured(localPools)
+	if err != nil {
+		return nil, err
+	}
+	global, err := configured(globalPools)
+	if err != nil {
+		return nil, err
+	}
+	a := &Allocator{
+		spaces: map[string]*addrSpace{
+			LocalDefaultAddressSpace:  newAddrSpace(LocalDefaultAddressSpace, local, lcDs),
+			GlobalDefaultAddressSpace: newAddrSpace(GlobalDefaultAddressSpace, global, glDs),
+		},
+		pools: map[string]*poolEntry{},
+	}
+	for _, s := range a.spaces {
+		if err := a.syncSpace(s); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// configured converts a list of predefined pools, merging runs of
+// contiguous pools of one size into aligned blocks (the 65,536 /24s of
+// 10.0.0.0/8 become one block) without changing their order.
+func configured(pools []*net.IPNet) ([]predefined, error) {
+	pre := make([]predefined, 0, 8)
 	for _, n := range pools {
 		p, ok := prefixFromIPNet(n)
 		if !ok {
 			return nil, wrap(ipamapi.ErrInvalidPool, "predefined pool %v", n)
 		}
 		pre = append(pre, predefined{base: p, bits: p.Bits()})
+		for len(pre) >= 2 {
+			x, y := pre[len(pre)-2], pre[len(pre)-1]
+			l := x.base.Bits()
+			if l == 0 || x.bits != y.bits || y.base.Bits() != l || x.base.Addr().Is4() != y.base.Addr().Is4() {
+				break
+			}
+			parent := netip.PrefixFrom(x.base.Addr(), l-1)
+			if parent.Masked() != parent {
+				break
+			}
+			_, xl := prefixRange(x.base)
+			next, carry := xl.add1()
+			if carry || next != u128From(y.base.Addr()) {
+				break
+			}
+			pre = append(pre[:len(pre)-2], predefined{base: parent, bits: x.bits})
+		}
 	}
 	return pre, nil
 }
 
-// Register registers a new allocator as the default IPAM driver. Its
-// allocations live in memory only, so it asks the controller to replay its
-// pool and address requests after a restart (RequiresRequestReplay).
+// Register registers an in-memory allocator (NewAllocatorWithPools) as the
+// default IPAM driver. Its allocations do not outlive it, so it asks the
+// controller to replay its pool and address requests after a restart
+// (RequiresRequestReplay).
 func Register(cb ipamapi.Callback, localPools, globalPools []*net.IPNet) error {
-	a, err := NewAllocator(localPools, globalPools)
+	a, err := NewAllocatorWithPools(localPools, globalPools)
 	if err != nil {
 		return err
 	}
-	return cb.RegisterIpamDriverWithCapabilities(ipamapi.DefaultIPAM, a, &ipamapi.Capability{RequiresRequestReplay: true})
+	return cb.RegisterIpamDriverWithCapabilities(ipamapi.DefaultIPAM, a, a.Capability())
+}
+
+// Capability returns the allocator's capabilities: RequiresRequestReplay
+// when an address space is kept in memory only.
+func (a *Allocator) Capability() *ipamapi.Capability {
+	replay := false
+	for _, s := range a.spaces {
+		if s.ds == nil {
+			replay = true
+		}
+	}
+	return &ipamapi.Capability{RequiresRequestReplay: replay}
 }
 
 // GetDefaultAddressSpaces returns LocalDefault and GlobalDefault.
@@ -127,56 +189,107 @@ func (a *Allocator) RequestPool(addressSpace, pool, subPool string, options map[
 		}
 	}
 
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.Lock()
+	defer a.Unlock()
 	s, ok := a.spaces[addressSpace]
 	if !ok {
 		return "", nil, nil, wrap(ipamapi.ErrInvalidAddressSpace, "unknown address space %q", addressSpace)
 	}
-	if pool == "" {
-		if p, ok = s.choose(!v6); !ok {
-			return "", nil, nil, wrap(ipamapi.ErrNoAvailablePool, "no free predefined %s pool in address space %s", fam, addressSpace)
+	var e *poolEntry
+	err := a.update(s, func() (func(), error) {
+		cp := p
+		if pool == "" {
+			if cp, ok = s.choose(!v6); !ok {
+				return nil, wrap(ipamapi.ErrNoAvailablePool, "no free predefined %s pool in address space %s", fam, addressSpace)
+			}
 		}
+		var undo func()
+		var err error
+		e, undo, err = a.reserve(s, cp, sub)
+		return undo, err
+	})
+	if err != nil {
+		return "", nil, nil, err
 	}
-	id := poolID(addressSpace, p, sub)
+	if logrus.IsLevelEnabled(logrus.DebugLevel) {
+		logrus.WithFields(logrus.Fields{"pool": e.id}).Debug("ipam: pool reserved")
+	}
+	return e.id, toIPNet(e.m.prefix.Addr(), e.m.prefix.Bits()), nil, nil
+}
+
+// reserve adds the pool ID of p (restricted to sub if valid) to s and
+// returns it with the function that takes it back; a.Mutex is held.
+func (a *Allocator) reserve(s *addrSpace, p, sub netip.Prefix) (*poolEntry, func(), error) {
+	id := poolID(s.name, p, sub)
 	if _, dup := a.pools[id]; dup {
-		return "", nil, nil, wrap(ipamapi.ErrPoolOverlap, "pool %s is already in use (pool ID %s)", p, id)
+		return nil, nil, wrap(ipamapi.ErrPoolOverlap, "pool %s is already in use (pool ID %s)", p, id)
 	}
 	m := s.masters[p]
-	if m == nil {
+	created := m == nil
+	if created {
 		if o, overlap := s.overlapping(p); overlap {
-			return "", nil, nil, wrap(ipamapi.ErrPoolOverlap, "pool %s overlaps pool %s in use in address space %s", p, o, addressSpace)
+			return nil, nil, wrap(ipamapi.ErrPoolOverlap, "pool %s overlaps pool %s in use in address space %s", p, o, s.name)
 		}
-		m = newMaster(p)
+		m = s.newMaster(p)
 		s.addMaster(m)
 	} else if !sub.IsValid() {
-		return "", nil, nil, wrap(ipamapi.ErrPoolOverlap, "pool %s is already in use with sub-pools in address space %s", p, addressSpace)
+		return nil, nil, wrap(ipamapi.ErrPoolOverlap, "pool %s is already in use with sub-pools in address space %s", p, s.name)
 	}
 	m.refs++
+	e := newPoolEntry(id, s, m, sub)
+	a.pools[id] = e
+	if created {
+		s.created = append(s.created, m)
+	}
+	return e, func() {
+		delete(a.pools, id)
+		if m.refs--; created {
+			s.removeMaster(m)
+		}
+	}, nil
+}
+
+func newPoolEntry(id string, s *addrSpace, m *master, sub netip.Prefix) *poolEntry {
 	e := &poolEntry{id: id, space: s, m: m, sub: sub, re: m.last}
 	if sub.IsValid() {
 		first, last := prefixRange(sub)
 		e.rs, e.re = first.sub(m.base), last.sub(m.base)
 	}
-	a.pools[id] = e
-	if logrus.IsLevelEnabled(logrus.DebugLevel) {
-		logrus.WithFields(logrus.Fields{"pool": id}).Debug("ipam: pool reserved")
-	}
-	return id, toIPNet(p.Addr(), p.Bits()), nil, nil
+	return e
 }
 
 // ReleasePool releases the pool ID; the pool's addresses go with it once no
 // sub-pool of it is left.
 func (a *Allocator) ReleasePool(poolID string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	e, err := a.lookup(poolID)
+	a.Lock()
+	defer a.Unlock()
+	s, err := a.spaceOf(poolID)
 	if err != nil {
 		return err
 	}
-	delete(a.pools, poolID)
-	if e.m.refs--; e.m.refs == 0 {
-		e.space.removeMaster(e.m)
+	err = a.update(s, func() (func(), error) {
+		e, err := a.lookup(poolID)
+		if err != nil {
+			return nil, err
+		}
+		delete(a.pools, poolID)
+		m := e.m
+		removed := false
+		if m.refs--; m.refs == 0 {
+			s.removeMaster(m)
+			s.removed = append(s.removed, m)
+			removed = true
+		}
+		return func() {
+			a.pools[poolID] = e
+			m.refs++
+			if removed {
+				s.addMaster(m)
+			}
+		}, nil
+	})
+	if err != nil {
+		return err
 	}
 	if logrus.IsLevelEnabled(logrus.DebugLevel) {
 		logrus.WithFields(logrus.Fields{"pool": poolID}).Debug("ipam: pool released")
@@ -184,7 +297,41 @@ func (a *Allocator) ReleasePool(poolID string) error {
 	return nil
 }
 
-// lookup returns the pool of an ID; a.mu is held.
+// spaceOf returns the address space a pool ID names; a.Mutex is held.
+func (a *Allocator) spaceOf(poolID string) (*addrSpace, error) {
+	if e, ok := a.pools[poolID]; ok {
+		return e.space, nil
+	}
+	var k SubnetKey
+	if err := k.FromString(poolID); err != nil {
+		return nil, wrap(ipamapi.ErrInvalidRequest, "invalid pool ID %q", poolID)
+	}
+	s, ok := a.spaces[k.AddressSpace]
+	if !ok {
+		return nil, wrap(ipamapi.ErrPoolNotFound, "pool ID %q", poolID)
+	}
+	return s, nil
+}
+
+// entry returns the pool of an ID, reading a store-backed space again when
+// the ID is not known; it takes a.Mutex.
+func (a *Allocator) entry(poolID string) (*poolEntry, error) {
+	a.Lock()
+	defer a.Unlock()
+	if e, ok := a.pools[poolID]; ok {
+		return e, nil
+	}
+	s, err := a.spaceOf(poolID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.syncSpace(s); err != nil {
+		return nil, err
+	}
+	return a.lookup(poolID)
+}
+
+// lookup returns the pool of an ID; a.Mutex is held.
 func (a *Allocator) lookup(poolID string) (*poolEntry, error) {
 	if e, ok := a.pools[poolID]; ok {
 		return e, nil
@@ -193,4 +340,12 @@ func (a *Allocator) lookup(poolID string) (*poolEntry, error) {
 		return nil, wrap(ipamapi.ErrInvalidRequest, "invalid pool ID %q", poolID)
 	}
 	return nil, wrap(ipamapi.ErrPoolNotFound, "pool ID %q", poolID)
+}
+
+// storeErr wraps an error of a space's datastore.
+func storeErr(s *addrSpace, err error) error {
+	if types.IsConflict(err) || types.IsNoService(err) || types.IsRetry(err) {
+		return err
+	}
+	return types.InternalErrorf("ipam: datastore of address space %s: %w: %w", s.name, err, ipamapi.ErrIpamInternalError)
 }

@@ -105,7 +105,7 @@ func TestNewAllocatorBadPools(t *testing.T) {
 		{IP: net.ParseIP("fd00::"), Mask: net.CIDRMask(8, 32)},
 		{IP: net.ParseIP("10.0.0.0").To4(), Mask: net.CIDRMask(64, 128)},
 	} {
-		_, err := NewAllocator(nil, []*net.IPNet{n})
+		_, err := NewAllocatorWithPools(nil, []*net.IPNet{n})
 		expectErr(t, "bad predefined pool", err, ipamapi.ErrInvalidPool)
 	}
 }

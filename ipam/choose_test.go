@@ -16,7 +16,7 @@ func TestChooseAgainstBruteForce(t *testing.T) {
 	_, n, _ := net.ParseCIDR(base.String())
 	pre := &net.IPNet{IP: n.IP, Mask: n.Mask}
 	rng := rand.New(rand.NewPCG(7, 9))
-	a, err := NewAllocator([]*net.IPNet{pre}, nil)
+	a, err := NewAllocatorWithPools([]*net.IPNet{pre}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,15 +23,21 @@
 // in IPv6 pools the subnet-router anycast address (the first), are never
 // handed out; /31, /32, /127 and /128 pools have none reserved.
 //
-// Persistence. The allocator writes nothing to a datastore: its pools and
-// address bitmaps are in memory only. After a restart the controller rebuilds
-// them by requesting again the pools and addresses it stores with its
-// networks and endpoints (the allocator registers with the
-// RequiresRequestReplay capability to say so). This keeps a disk write and a
-// compare-and-swap off the path of every address (state is small and
-// derivable), avoids a second copy of the truth that could disagree with the
-// endpoints after a crash, and keeps RequestAddress at a few hundred
-// nanoseconds.
+// Persistence. NewAllocator(lcDs, glDs) keeps each address space whose
+// store is not nil in that store, as libnetwork did: its pools in use as
+// one record of PoolData by SubnetKey, and each pool's address bitmaps as
+// bitseq handles, all written with compare-and-swap. The store is the
+// truth: a pool operation reads the space's record first, so allocators on
+// several hosts (a global store) or opened one after another (a local
+// store) see the same pools and never give an address twice. A space with
+// a nil store, and every space of NewAllocatorWithPools, is in memory only:
+// after a restart the controller rebuilds it by requesting again the pools
+// and addresses it stores with its networks and endpoints (the allocator
+// asks for that with the RequiresRequestReplay capability). The controller
+// uses the in-memory form: it keeps a disk write and a compare-and-swap off
+// the path of every address (state is small and derivable) and avoids a
+// second copy of the truth that could disagree with the endpoints after a
+// crash.
 //
 // Bad input (invalid CIDRs, overlapping pools, a sub-pool outside its pool,
 // addresses outside the pool, double releases, unknown pool IDs, exhausted

@@ -7,43 +7,68 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/sirupsen/logrus"
 )
 
-// DumpDatabase returns a readable description of the address spaces, the
-// pools in use, their pool IDs and their address bitmaps.
+// DumpDatabase returns a readable description of the allocator, in the
+// seed's form: for each address space "<space> Config" and its pools in use
+// (SubnetKey: PoolData), then "Bitmasks" and each address bitmap by name.
+// Store-backed spaces are read from their store first.
 func (a *Allocator) DumpDatabase() string {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	byMaster := map[*master][]*poolEntry{}
-	for _, e := range a.pools {
-		byMaster[e.m] = append(byMaster[e.m], e)
-	}
+	a.Lock()
+	defer a.Unlock()
 	var b strings.Builder
+	var ms []*master
 	for _, name := range slices.Sorted(maps.Keys(a.spaces)) {
 		s := a.spaces[name]
-		fmt.Fprintf(&b, "AddressSpace %s: %d predefined pool set(s), %d pool(s) in use\n", name, len(s.predefined), len(s.masters))
-		ms := make([]*master, 0, len(s.masters))
-		for _, m := range s.masters {
-			ms = append(ms, m)
+		if err := a.syncSpace(s); err != nil {
+			logrus.WithField("space", name).WithError(err).Warn("ipam: dump: read address space")
 		}
-		slices.SortFunc(ms, func(x, y *master) int { return comparePrefix(x.prefix, y.prefix) })
-		for _, m := range ms {
-			m.dump(&b, byMaster[m])
+		fmt.Fprintf(&b, "\n\n%s Config", name)
+		subnets := a.subnets(s)
+		keys := slices.SortedFunc(maps.Keys(subnets), func(x, y SubnetKey) int { return strings.Compare(x.String(), y.String()) })
+		for _, k := range keys {
+			fmt.Fprintf(&b, "\n%s: %s", k.String(), subnets[k])
 		}
+		for _, p := range slices.SortedFunc(maps.Keys(s.masters), comparePrefix) {
+			ms = append(ms, s.masters[p])
+		}
+	}
+	b.WriteString("\n\nBitmasks")
+	for _, m := range ms {
+		m.dump(&b)
 	}
 	return b.String()
 }
 
-func (m *master) dump(b *strings.Builder, entries []*poolEntry) {
+// subnets returns the pools in use of s by SubnetKey; a.Mutex is held.
+func (a *Allocator) subnets(s *addrSpace) map[SubnetKey]*PoolData {
+	out := map[SubnetKey]*PoolData{}
+	for p, m := range s.masters {
+		k := s.masterKey(p)
+		out[k] = &PoolData{Pool: toIPNet(p.Addr(), p.Bits()), RefCount: m.refs}
+	}
+	for _, e := range a.pools {
+		if e.space != s || !e.sub.IsValid() {
+			continue
+		}
+		k := s.masterKey(e.m.prefix)
+		ck := k
+		ck.ChildSubnet = e.sub.String()
+		out[ck] = &PoolData{
+			ParentKey: k, Pool: toIPNet(e.m.prefix.Addr(), e.m.prefix.Bits()), RefCount: 1,
+			Range: &AddressRange{Sub: toIPNet(e.sub.Addr(), e.sub.Bits()), Start: e.rs.lo, End: e.re.lo},
+		}
+	}
+	return out
+}
+
+func (m *master) dump(b *strings.Builder) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fmt.Fprintf(b, "  Pool %s: refs %d, serial cursor %s\n", m.prefix, m.refs, m.addrAt(m.cursor))
-	slices.SortFunc(entries, func(x, y *poolEntry) int { return cmp.Compare(x.id, y.id) })
-	for _, e := range entries {
-		fmt.Fprintf(b, "    PoolID %s: addresses %s-%s\n", e.id, m.addrAt(e.rs), m.addrAt(e.re))
-	}
 	if m.w0 != nil {
-		fmt.Fprintf(b, "    Window %s: %s\n", m.addrAt(u128{}), m.w0)
+		fmt.Fprintf(b, "\n%s: %s", m.windowID(u128{}), m.w0)
 	}
 	ws := slices.SortedFunc(maps.Keys(m.windows), func(x, y u128) int {
 		if x.less(y) {
@@ -52,7 +77,7 @@ func (m *master) dump(b *strings.Builder, entries []*poolEntry) {
 		return 1
 	})
 	for _, w := range ws {
-		fmt.Fprintf(b, "    Window %s: %s\n", m.addrAt(w.shl32()), m.windows[w])
+		fmt.Fprintf(b, "\n%s: %s", m.windowID(w), m.windows[w])
 	}
 }
 

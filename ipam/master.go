@@ -3,9 +3,11 @@ package ipam
 import (
 	"errors"
 	"net/netip"
+	"strconv"
 	"sync"
 
 	"github.com/cnmkit/libnetwork/bitseq"
+	"github.com/cnmkit/libnetwork/datastore"
 )
 
 // windowShift is log2 of the addresses one bitmap covers: a pool with more
@@ -15,9 +17,16 @@ const windowShift = 32
 
 const lowMask = 1<<windowShift - 1
 
+// windowSep separates a pool's SubnetKey from the window number in the
+// names of the bitmaps of windows other than the first.
+const windowSep = "/w"
+
 // master is a pool in use (a "master pool" in libnetwork terms): its address
-// bitmaps, shared by every pool ID (sub-pools) on it.
+// bitmaps, shared by every pool ID (sub-pools) on it. With a datastore (ds)
+// the bitmaps live there, named after key (the pool's SubnetKey).
 type master struct {
+	ds       datastore.DataStore
+	key      string
 	prefix   netip.Prefix
 	v4       bool
 	base     u128 // first address
@@ -29,7 +38,7 @@ type master struct {
 	w0      *bitseq.Handle          // window 0, nil until used
 	windows map[u128]*bitseq.Handle // other windows (IPv6 only)
 	cursor  u128                    // serial allocation starts here
-	refs    int                     // pool IDs on this master
+	refs    int                     // pool IDs on this master; guarded by Allocator.Mutex
 }
 
 func newMaster(p netip.Prefix) *master {
@@ -76,20 +85,53 @@ func (m *master) window(w u128) *bitseq.Handle {
 	return m.windows[w]
 }
 
+// windowID is the bitseq name of window w.
+func (m *master) windowID(w u128) string {
+	if w == (u128{}) {
+		return m.key
+	}
+	return m.key + windowSep + strconv.FormatUint(w.hi, 16) + "." + strconv.FormatUint(w.lo, 16)
+}
+
 // newWindow returns an unregistered bitmap for window w with the reserved
-// addresses set; m.mu is held.
-func (m *master) newWindow(w u128) *bitseq.Handle {
-	h, err := bitseq.NewHandle("ipam", nil, m.prefix.String(), m.winBits)
+// addresses set: a new one, or with a datastore the stored one (created
+// there if missing); m.mu is held.
+func (m *master) newWindow(w u128) (*bitseq.Handle, error) {
+	h, err := bitseq.NewHandle(bitmapApp, m.ds, m.windowID(w), m.winBits)
 	if err != nil {
-		panic("ipam: window bitmap: " + err.Error()) // winBits is 1..2^32
+		return nil, err
 	}
 	if w == (u128{}) && m.hostBits >= 2 {
-		_ = h.Set(0)
-		if m.v4 {
-			_ = h.Set(m.winBits - 1)
+		for _, o := range []uint64{0, m.winBits - 1} {
+			if o != 0 && !m.v4 {
+				break
+			}
+			if h.IsSet(o) {
+				continue
+			}
+			if err := h.Set(o); err != nil && !errors.Is(err, bitseq.ErrBitAllocated) {
+				return nil, err
+			}
 		}
 	}
-	return h
+	return h, nil
+}
+
+// windowFor returns window w, made (or loaded from the datastore) when
+// missing; fresh reports a new in-memory window not registered yet. m.mu
+// is held.
+func (m *master) windowFor(w u128) (h *bitseq.Handle, fresh bool, err error) {
+	if h = m.window(w); h != nil {
+		return h, false, nil
+	}
+	if h, err = m.newWindow(w); err != nil {
+		return nil, false, err
+	}
+	if m.ds != nil {
+		m.addWindow(w, h) // it is in the store already
+		return h, false, nil
+	}
+	return h, true, nil
 }
 
 // addWindow registers window w; m.mu is held.
@@ -118,10 +160,9 @@ func (m *master) allocRange(rs, re u128) (u128, error) {
 		if w == wEnd {
 			hi = re.lo & lowMask
 		}
-		h := m.window(w)
-		fresh := h == nil
-		if fresh {
-			h = m.newWindow(w)
+		h, fresh, err := m.windowFor(w)
+		if err != nil {
+			return u128{}, err
 		}
 		o, err := h.SetAnyInRange(lo, hi)
 		if err == nil {
@@ -170,10 +211,9 @@ func (m *master) allocOffset(off u128) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := off.shr32()
-	h := m.window(w)
-	fresh := h == nil
-	if fresh {
-		h = m.newWindow(w)
+	h, fresh, err := m.windowFor(w)
+	if err != nil {
+		return err
 	}
 	if err := h.Set(off.lo & lowMask); err != nil {
 		return err
@@ -190,13 +230,19 @@ func (m *master) release(off u128) error {
 	defer m.mu.Unlock()
 	w := off.shr32()
 	h := m.window(w)
+	if h == nil && m.ds != nil {
+		var err error
+		if h, _, err = m.windowFor(w); err != nil {
+			return err
+		}
+	}
 	if h == nil {
 		return bitseq.ErrBitNotAllocated
 	}
 	if err := h.Unset(off.lo & lowMask); err != nil {
 		return err
 	}
-	if w != (u128{}) && h.Unselected() == m.winBits {
+	if m.ds == nil && w != (u128{}) && h.Unselected() == m.winBits {
 		delete(m.windows, w) // an empty window is the same as none
 	}
 	return nil

@@ -96,7 +96,7 @@ func TestGlobalDefaultRunsOut(t *testing.T) {
 func TestConfiguredPools(t *testing.T) {
 	_, p1, _ := net.ParseCIDR("192.0.2.0/25")
 	_, p2, _ := net.ParseCIDR("fd01::/64")
-	a, err := NewAllocator([]*net.IPNet{p1, p2}, []*net.IPNet{})
+	a, err := NewAllocatorWithPools([]*net.IPNet{p1, p2}, []*net.IPNet{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,8 +195,10 @@ func TestDumpDatabase(t *testing.T) {
 	id := mustPool(t, a, "LocalDefault", "10.1.0.0/16", "10.1.2.0/24", false)
 	mustAddr(t, a, id, nil, nil)
 	d := a.DumpDatabase()
-	for _, want := range []string{"AddressSpace GlobalDefault", "AddressSpace LocalDefault", "Pool 10.1.0.0/16: refs 1",
-		"PoolID " + id + ": addresses 10.1.2.0-10.1.2.255", "Unselected: 65533"} {
+	for _, want := range []string{"\n\nGlobalDefault Config", "\n\nLocalDefault Config",
+		"\nLocalDefault/10.1.0.0/16: ParentKey: /, Pool: 10.1.0.0/16, Range: <nil>, RefCount: 1",
+		"\n" + id + ": ParentKey: LocalDefault/10.1.0.0/16, Pool: 10.1.0.0/16, Range: Sub: 10.1.2.0/24, range [512, 767], RefCount: 1",
+		"\n\nBitmasks\nLocalDefault/10.1.0.0/16: ", "Unselected: 65533"} {
 		if !contains(d, want) {
 			t.Errorf("dump lacks %q:\n%s", want, d)
 		}

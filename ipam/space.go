@@ -3,6 +3,8 @@ package ipam
 import (
 	"net/netip"
 	"slices"
+
+	"github.com/cnmkit/libnetwork/datastore"
 )
 
 // predefined describes candidate pools: the subnets of length bits inside
@@ -22,7 +24,9 @@ type span struct {
 // Pools in use never overlap, so spans sorted by first address are also
 // sorted by last address. cover is the union of the pools in use, with
 // touching ranges merged, so that the automatic choice skips a block of
-// contiguous pools in one step. Guarded by Allocator.mu.
+// contiguous pools in one step. With a datastore (ds), the store holds the
+// truth: index and exists are those of the record the space was last read
+// from or written as. Guarded by Allocator.Mutex.
 type addrSpace struct {
 	name       string
 	predefined []predefined
@@ -31,10 +35,23 @@ type addrSpace struct {
 	used6      []span
 	cover4     []span
 	cover6     []span
+
+	ds             datastore.DataStore
+	index          uint64
+	exists, loaded bool
+	// pools created and removed by the change being written
+	created, removed []*master
 }
 
-func newAddrSpace(name string, pre []predefined) *addrSpace {
-	return &addrSpace{name: name, predefined: pre, masters: map[netip.Prefix]*master{}}
+func newAddrSpace(name string, pre []predefined, ds datastore.DataStore) *addrSpace {
+	return &addrSpace{name: name, predefined: pre, masters: map[netip.Prefix]*master{}, ds: ds}
+}
+
+// newMaster returns a pool in use of this space, its bitmaps in its store.
+func (s *addrSpace) newMaster(p netip.Prefix) *master {
+	m := newMaster(p)
+	m.ds, m.key = s.ds, poolID(s.name, p, netip.Prefix{})
+	return m
 }
 
 func (s *addrSpace) used(v4 bool) *[]span {

@@ -26,7 +26,16 @@ var _ ipamapi.Ipam = allocator{}
 
 // Register registers the null IPAM driver under ipamapi.NullIPAM.
 func Register(cb ipamapi.Callback) error {
+	if cb == nil {
+		return types.BadRequestErrorf("null IPAM: no callback to register with")
+	}
 	return cb.RegisterIpamDriverWithCapabilities(ipamapi.NullIPAM, allocator{}, &ipamapi.Capability{})
+}
+
+// Init registers the null IPAM driver through ic; it keeps no state, so
+// the stores l and g are not used.
+func Init(ic ipamapi.Callback, l, g interface{}) error {
+	return Register(ic)
 }
 
 func (allocator) GetDefaultAddressSpaces() (string, string, error) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cnmkit/libnetwork/ipamapi"
+	"github.com/cnmkit/libnetwork/types"
 )
 
 type cb struct {
@@ -65,5 +66,29 @@ func TestNullIPAM(t *testing.T) {
 	}
 	if err := a.ReleasePool("other"); !errors.Is(err, ipamapi.ErrPoolNotFound) {
 		t.Errorf("ReleasePool(other) = %v", err)
+	}
+}
+
+func TestInit(t *testing.T) {
+	tests := []struct {
+		name string
+		l, g interface{}
+	}{
+		{"no stores", nil, nil},
+		{"stores ignored", "local", 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c cb
+			if err := Init(&c, tc.l, tc.g); err != nil || c.name != ipamapi.NullIPAM {
+				t.Fatalf("Init: %v, name %q", err, c.name)
+			}
+			if id, _, _, err := c.drv.RequestPool(AddressSpace, "", "", nil, false); err != nil || id != PoolID {
+				t.Fatalf("RequestPool of the registered driver = %s, %v", id, err)
+			}
+		})
+	}
+	if err := Init(nil, nil, nil); !types.IsBadRequest(err) {
+		t.Fatalf("Init(nil) = %v, want a BadRequestError", err)
 	}
 }
