@@ -41,8 +41,9 @@ var defaultContent = []Record{
 }
 
 // Build writes the hosts file at path: the localhost and IPv6 default lines,
-// then, when IP is set, the sandbox's own line ("IP hostname", or
-// "IP hostname.domainname hostname" with a domain), then extraContent. It
+// then, when IP is set, the sandbox's own line ("IP hostname", or the FQDN
+// and the short name, "IP hostname.domainname hostname" with a domain and
+// "IP web.corp web" for a hostname that is an FQDN), then extraContent. It
 // replaces the whole file. All input is validated before anything is
 // written.
 func Build(path, IP, hostname, domainname string, extraContent []Record) error {
@@ -210,23 +211,37 @@ func ownRecord(IP, hostname, domainname string) (Record, error) {
 	if err := validateHostname(hostname); err != nil {
 		return Record{}, err
 	}
-	hosts := hostname
+	fqdn := hostname
 	if domainname != "" {
 		if err := validateHostname(domainname); err != nil {
 			return Record{}, types.BadRequestErrorf("invalid domain name %q: %w", domainname, err)
 		}
-		hosts = hostname + "." + domainname + " " + hostname
+		fqdn = hostname + "." + domainname
+	}
+	hosts := fqdn
+	if short := shortName(fqdn); short != fqdn {
+		hosts = fqdn + " " + short
 	}
 	return Record{Hosts: hosts, IP: IP}, nil
 }
 
+// shortName is name up to its first dot.
+func shortName(name string) string {
+	short, _, _ := strings.Cut(name, ".")
+	return short
+}
+
+// isOwnLine reports whether hosts is a shape Build writes for hostname:
+// "hostname", or its FQDN (hostname itself or hostname.domain) then its
+// short name.
 func isOwnLine(hosts, hostname string) bool {
 	f := fields(hosts)
 	switch len(f) {
 	case 1:
 		return f[0] == hostname
 	case 2:
-		return f[1] == hostname && strings.HasPrefix(f[0], hostname+".")
+		return f[1] == shortName(hostname) && f[0] != f[1] &&
+			(f[0] == hostname || strings.HasPrefix(f[0], hostname+"."))
 	}
 	return false
 }

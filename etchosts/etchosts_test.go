@@ -58,6 +58,10 @@ func TestBuild(t *testing.T) {
 		{name: "domain", ip: "172.18.0.2", host: "c1", domain: "example.org",
 			want: defaults + "172.18.0.2\tc1.example.org c1\n"},
 		{name: "ipv6 address", ip: "fd00::2", host: "c1", want: defaults + "fd00::2\tc1\n"},
+		{name: "fqdn hostname", ip: "172.18.0.2", host: "c1.example.org",
+			want: defaults + "172.18.0.2\tc1.example.org c1\n"},
+		{name: "fqdn hostname and domain", ip: "172.18.0.2", host: "c1.lab", domain: "example.org",
+			want: defaults + "172.18.0.2\tc1.lab.example.org c1\n"},
 		{name: "extra hosts", ip: "10.0.0.2", host: "web",
 			extra: []Record{{Hosts: "db", IP: "10.0.0.3"}, {Hosts: "  cache   cache.local ", IP: "fd00::3"}},
 			want:  defaults + "10.0.0.2\tweb\n10.0.0.3\tdb\nfd00::3\tcache cache.local\n"},
@@ -170,6 +174,11 @@ func TestUpdateTouchesOnlyOwnLine(t *testing.T) {
 	require.NoError(t, Update(p, "10.0.0.5", "web"))
 	assert.Equal(t, "10.0.0.5\tweb\n10.0.0.5\tweb.corp web\n10.0.0.2\tweb alias\n10.0.0.2\twebby\n"+
 		"10.0.0.2\tweb # pinned by user\n10.0.0.2\tweb.corp\n", readFile(t, p))
+
+	// A hostname that is an FQDN: its own line is the FQDN then the short name.
+	require.NoError(t, os.WriteFile(p, []byte("10.0.0.2\tweb.corp web\n10.0.0.2\tweb.corp.lab web\n10.0.0.2\tweb\n"), 0o644))
+	require.NoError(t, Update(p, "10.0.0.5", "web.corp"))
+	assert.Equal(t, "10.0.0.5\tweb.corp web\n10.0.0.5\tweb.corp.lab web\n10.0.0.2\tweb\n", readFile(t, p))
 
 	// No matching line: the file is not rewritten.
 	before, err := os.Stat(p)

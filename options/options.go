@@ -49,7 +49,7 @@ type TypeMismatchError struct {
 }
 
 func (e TypeMismatchError) Error() string {
-	return fmt.Sprintf("option %q: want type %q, got %q", e.Field, e.ExpectType, e.ActualType)
+	return fmt.Sprintf("type mismatch: option %q wants type %q, got %q", e.Field, e.ExpectType, e.ActualType)
 }
 
 // BadRequest marks the error as caused by the caller.

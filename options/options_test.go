@@ -2,6 +2,7 @@ package options
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/types"
@@ -50,6 +51,9 @@ func TestGenerateFromModel(t *testing.T) {
 			var e TypeMismatchError
 			if !errors.As(err, &e) || e.Field != "MTU" {
 				t.Errorf("want TypeMismatchError, got %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "type mismatch") {
+				t.Errorf("TypeMismatchError text %q does not say \"type mismatch\"", err)
 			}
 		}
 	}

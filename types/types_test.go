@@ -82,6 +82,9 @@ func TestParseCIDRAndIP(t *testing.T) {
 	if _, err := GetHostPartIP(net.ParseIP("fd00::1"), net.CIDRMask(8, 32)); !IsBadRequest(err) {
 		t.Fatal("v6 ip with v4 mask accepted")
 	}
+	if _, err := GetBroadcastIP(net.ParseIP("fd00::1"), net.CIDRMask(8, 32)); !IsBadRequest(err) {
+		t.Fatal("broadcast: v6 ip with v4 mask accepted")
+	}
 }
 
 func TestPortBindingRoundTrip(t *testing.T) {

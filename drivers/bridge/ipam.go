@@ -84,7 +84,11 @@ func poolAndGateway(nid string, d *driverapi.IPAMData, v6 bool) (*net.IPNet, *ne
 		return nil, nil, types.BadRequestErrorf("bridge network %s: pool %s is of the wrong address family", nid, d.Pool)
 	}
 	if ones, _ := d.Pool.Mask.Size(); ones == 0 {
-		return nil, nil, types.BadRequestErrorf("bridge network %s: pool %s covers every address", nid, d.Pool)
+		fam := "ipv4"
+		if v6 {
+			fam = "ipv6"
+		}
+		return nil, nil, types.BadRequestErrorf("bridge network %s: %s pool is empty (pool %s has no addresses to give: the null IPAM driver's)", nid, fam, d.Pool)
 	}
 	if err := validateIPAMData(d, v6); err != nil {
 		return nil, nil, types.BadRequestErrorf("bridge network %s: %w", nid, err)

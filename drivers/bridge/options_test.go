@@ -117,6 +117,8 @@ func TestSetIPAM(t *testing.T) {
 		{"gateway outside", []driverapi.IPAMData{ok("10.1.0.0/24", "10.9.0.1/24")}, nil, false, "10.9.0.1"},
 		{"no gateway", []driverapi.IPAMData{{Pool: cidr(t, "10.1.0.0/24")}}, nil, false, "no gateway"},
 		{"gateway is network address", []driverapi.IPAMData{ok("10.1.0.0/24", "10.1.0.0/24")}, nil, false, "10.1.0.0"},
+		{"null ipam pool", []driverapi.IPAMData{{Pool: cidr(t, "0.0.0.0/0")}}, nil, false, "ipv4 pool is empty"},
+		{"null ipam v6 pool", []driverapi.IPAMData{ok("10.1.0.0/24", "10.1.0.1/24")}, []driverapi.IPAMData{{Pool: cidr(t, "::/0")}}, true, "ipv6 pool is empty"},
 		{"v6 pool in v4", []driverapi.IPAMData{ok("fd00::/64", "fd00::1/64")}, nil, false, "family"},
 		{"v6 gateway outside", []driverapi.IPAMData{ok("10.1.0.0/24", "10.1.0.1/24")}, []driverapi.IPAMData{ok("fd00:1::/64", "fd00:2::1/64")}, true, "fd00:2::1"},
 	} {

@@ -171,6 +171,7 @@ func TestBridgeBadInput(t *testing.T) {
 		{"wrong type", []libnetwork.NetworkOption{libnetwork.NetworkOptionGeneric(map[string]interface{}{
 			netlabel.GenericData: options.Generic{"EnableICC": 3.5}})}, types.IsBadRequest, "3.5"},
 		{"gateway outside the pool", []libnetwork.NetworkOption{ipam("10.136.0.0/24", "10.137.0.1")}, types.IsBadRequest, "10.137.0.1"},
+		{"null IPAM", []libnetwork.NetworkOption{libnetwork.NetworkOptionIpam("null", "", nil, nil, nil)}, types.IsBadRequest, "ipv4 pool is empty"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opts := append([]libnetwork.NetworkOption{ipam(fmt.Sprintf("10.140.%d.0/24", i), "")}, c.opts...)
