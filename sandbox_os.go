@@ -193,7 +193,10 @@ func (sb *sandbox) setOSGateway(osSb osl.Sandbox, ep *endpoint) error {
 	if err := osSb.SetGateway(gw); err != nil {
 		return err
 	}
-	return osSb.SetGatewayIPv6(gw6)
+	ep.mu.Lock()
+	dev := ep.iface.dstName
+	ep.mu.Unlock()
+	return osSb.SetGatewayIPv6Via(gw6, dev)
 }
 
 // moveGateway gives the default gateway and the external connectivity to

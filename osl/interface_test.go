@@ -3,6 +3,7 @@ package osl
 import (
 	"bytes"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/types"
@@ -341,5 +342,49 @@ func TestNextName(t *testing.T) {
 	}
 	if got := sb.NextName("eth"); got != "eth2" {
 		t.Fatalf("NextName after eth1: %q", got)
+	}
+}
+
+func TestLinkLocalGatewayIPv6(t *testing.T) {
+	root := setup(t)
+	sb := newSandbox(t, root, "llgw")
+	h := nlIn(t, sb.Key())
+	bornInside(t, sb, "ll1-h", "ll1-c")
+	if err := sb.AddInterface("ll1-c", "eth", WithIPv6Address(cidr(t, "fe90::2/64"))); err != nil {
+		t.Fatal(err)
+	}
+	gw := net.ParseIP("fe90::22")
+	// One interface: the route goes out of it.
+	if err := sb.SetGatewayIPv6(gw); err != nil {
+		t.Fatalf("link-local gateway with one interface: %v", err)
+	}
+	eth0 := sb.Interfaces()[0].(*nwIface).index
+	if !hasRoute(t, h, nil, eth0, gw) || !sb.GatewayIPv6().Equal(gw) {
+		t.Fatal("default route via fe90::22 dev eth0 missing")
+	}
+	// Two interfaces: the plain form cannot choose, the Via form can.
+	bornInside(t, sb, "ll2-h", "ll2-c")
+	if err := sb.AddInterface("ll2-c", "eth", WithIPv6Address(cidr(t, "fd00:7::2/64"))); err != nil {
+		t.Fatal(err)
+	}
+	err := sb.SetGatewayIPv6(net.ParseIP("fe80::1"))
+	mustClass(t, err, "bad request", types.IsBadRequest)
+	if !strings.Contains(err.Error(), "fe80::1") || !hasRoute(t, h, nil, eth0, gw) {
+		t.Fatalf("refused gateway: %v (or the old route went)", err)
+	}
+	if err := sb.SetGatewayIPv6Via(net.ParseIP("fe80::1"), "eth1"); err != nil {
+		t.Fatal(err)
+	}
+	eth1 := sb.Interfaces()[1].(*nwIface).index
+	if !hasRoute(t, h, nil, eth1, net.ParseIP("fe80::1")) || hasRoute(t, h, nil, 0, gw) {
+		t.Fatal("default route not replaced by fe80::1 dev eth1")
+	}
+	mustClass(t, sb.SetGatewayIPv6Via(net.ParseIP("fe80::1"), "eth9"), "not found", types.IsNotFound)
+	// A global gateway ignores the interface name.
+	if err := sb.SetGatewayIPv6Via(net.ParseIP("fd00:7::1"), "eth0"); err != nil || !hasRoute(t, h, nil, eth1, net.ParseIP("fd00:7::1")) {
+		t.Fatalf("global gateway: %v", err)
+	}
+	if err := sb.UnsetGatewayIPv6(); err != nil || hasRoute(t, h, nil, 0, nil) {
+		t.Fatalf("unset: %v", err)
 	}
 }

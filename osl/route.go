@@ -19,28 +19,66 @@ func (n *namespace) SetGateway(gw net.IP) error {
 	return n.setGateway(gw.To4(), &n.gw)
 }
 
-func (n *namespace) SetGatewayIPv6(gw net.IP) error {
+// SetGatewayIPv6 sets the IPv6 default route via gw. A link-local gw
+// (fe80::/10) goes out of the sandbox's only interface; with several,
+// SetGatewayIPv6Via names the one.
+func (n *namespace) SetGatewayIPv6(gw net.IP) error { return n.SetGatewayIPv6Via(gw, "") }
+
+func (n *namespace) SetGatewayIPv6Via(gw net.IP, dstName string) error {
 	if len(gw) == 0 {
 		return nil
 	}
 	if !isV6(gw) {
 		return types.BadRequestErrorf("IPv6 gateway %s is not an IPv6 address", gw)
 	}
-	return n.setGateway(gw, &n.gw6)
+	if !gw.IsLinkLocalUnicast() {
+		dstName = ""
+	}
+	return n.setGatewayVia(gw, dstName, gw.IsLinkLocalUnicast(), &n.gw6)
 }
 
 // setGateway replaces the default route of gw's family; slot is n.gw or n.gw6.
 func (n *namespace) setGateway(gw net.IP, slot *net.IP) error {
+	return n.setGatewayVia(gw, "", false, slot)
+}
+
+// setGatewayVia is setGateway with the route bound to an interface: the
+// one named dstName, or with needDev and no name the sandbox's only one.
+func (n *namespace) setGatewayVia(gw net.IP, dstName string, needDev bool, slot *net.IP) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.destroyed {
 		return errDestroyed(n.key)
 	}
-	if err := n.nlh.RouteReplace(&netlink.Route{Gw: gw}); err != nil {
+	r := &netlink.Route{Gw: gw}
+	if dstName != "" || needDev {
+		idx, err := n.gatewayDevLocked(gw, dstName)
+		if err != nil {
+			return err
+		}
+		r.LinkIndex = idx
+	}
+	if err := n.nlh.RouteReplace(r); err != nil {
 		return kernelErr(err, "set default gateway %s in sandbox %s", gw, n.key)
 	}
 	*slot = types.GetIPCopy(gw)
 	return nil
+}
+
+// gatewayDevLocked returns the index of the interface a gateway route goes
+// out of: the one named dstName, or the only interface. n.mu is held.
+func (n *namespace) gatewayDevLocked(gw net.IP, dstName string) (int, error) {
+	if dstName == "" {
+		if len(n.ifaces) != 1 {
+			return 0, types.BadRequestErrorf("link-local gateway %s in sandbox %s: name its interface (the sandbox has %d)", gw, n.key, len(n.ifaces))
+		}
+		dstName = n.ifaces[0].dstName
+	}
+	l, err := n.nlh.LinkByName(dstName)
+	if err != nil {
+		return 0, kernelErr(err, "gateway %s in sandbox %s: interface %s", gw, n.key, dstName)
+	}
+	return l.Attrs().Index, nil
 }
 
 func (n *namespace) UnsetGateway() error     { return n.unsetGateway(&n.gw) }

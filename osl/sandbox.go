@@ -37,7 +37,11 @@ type Sandbox interface {
 	// SetGateway sets (or replaces) the IPv4 default route via gw. A nil gw does nothing.
 	SetGateway(gw net.IP) error
 	// SetGatewayIPv6 sets (or replaces) the IPv6 default route via gw. A nil gw does nothing.
+	// A link-local gw goes out of the sandbox's only interface.
 	SetGatewayIPv6(gw net.IP) error
+	// SetGatewayIPv6Via is SetGatewayIPv6 with a link-local gw reached
+	// through the interface named dstName (DstName) of the sandbox.
+	SetGatewayIPv6Via(gw net.IP, dstName string) error
 	// UnsetGateway removes the IPv4 default route set by SetGateway.
 	UnsetGateway() error
 	// UnsetGatewayIPv6 removes the IPv6 default route set by SetGatewayIPv6.

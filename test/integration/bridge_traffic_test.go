@@ -98,3 +98,51 @@ func TestBridgeIPv6(t *testing.T) {
 		t.Fatalf("driver info %v %v", info, err)
 	}
 }
+
+// A link-local IPv6 gateway (libnetwork's fe90::/64 with gateway fe90::22):
+// the default route needs its interface. Traffic to a host address off the
+// link goes through it.
+func TestBridgeLinkLocalGatewayIPv6(t *testing.T) {
+	e := newBridgeEnv(t, fullBridge())
+	n, err := e.c.NewNetwork("bridge", "ll6", "",
+		libnetwork.NetworkOptionEnableIPv6(true),
+		libnetwork.NetworkOptionDriverOpts(map[string]string{"com.docker.network.bridge.name": "cnmll6"}),
+		libnetwork.NetworkOptionIpam("default", "",
+			[]*libnetwork.IpamConf{{PreferredPool: "10.127.0.0/24"}},
+			[]*libnetwork.IpamConf{{PreferredPool: "fe90::/64", Gateway: "fe90::22"}}, nil))
+	must(t, err)
+	a := e.run(n, "a")
+	if a.ip6 == nil || !a.ip6.IsLinkLocalUnicast() {
+		t.Fatalf("container address %v is not in fe90::/64", a.ip6)
+	}
+	h, err := netlink.NewHandleAt(a.h)
+	must(t, err)
+	defer h.Close()
+	eth0, err := h.LinkByName("eth0")
+	must(t, err)
+	routes, err := h.RouteList(nil, netlink.FAMILY_V6)
+	must(t, err)
+	found := false
+	for _, r := range routes {
+		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw.Equal(net.ParseIP("fe90::22")) && r.LinkIndex == eth0.Attrs().Index {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no default route via fe90::22 dev eth0 in %v", routes)
+	}
+	// A host address on no link of the network: reached only by the default route.
+	lo, err := e.hnl.LinkByName("lo")
+	must(t, err)
+	must(t, e.hnl.AddrAdd(lo, &netlink.Addr{IPNet: mustCIDR(t, "fd00:99::1/128")}))
+	serveTCP(t, e.host, "[fd00:99::1]:7101", "host")
+	var seen string
+	eventually(t, "tcp to fd00:99::1 via fe90::22", func() (err error) {
+		seen, _, err = ask(a.h, "tcp", "[fd00:99::1]:7101", time.Second)
+		return err
+	})
+	if !net.ParseIP(seen).Equal(a.ip6) {
+		t.Fatalf("the host saw %s, want the container's %s", seen, a.ip6)
+	}
+	a.remove(t)
+}
