@@ -78,25 +78,27 @@ func validProto(p types.Protocol) error {
 	case types.TCP, types.UDP, types.SCTP:
 		return nil
 	}
-	return types.BadRequestErrorf("unsupported protocol %s", p)
+	return types.BadRequestErrorf("unsupported protocol: %w", types.ErrInvalidProtocolBinding(p.String()))
 }
 
-// validBinding checks a requested port binding.
+// validBinding checks a requested port binding. Its errors wrap the seed's
+// ErrInvalidPort, ErrInvalidAddressBinding or types.ErrInvalidProtocolBinding.
 func validBinding(pb types.PortBinding) error {
 	if err := validProto(pb.Proto); err != nil {
 		return types.BadRequestErrorf("port binding %s: %w", pb, err)
 	}
+	bad := ErrInvalidPort(pb.String())
 	if pb.Port == 0 {
-		return types.BadRequestErrorf("port binding %s: container port 0", pb)
+		return types.BadRequestErrorf("port binding %s: container port 0: %w", pb, bad)
 	}
 	if pb.HostPortEnd != 0 && pb.HostPortEnd < pb.HostPort {
-		return types.BadRequestErrorf("port binding %s: host port range %d-%d ends before it starts", pb, pb.HostPort, pb.HostPortEnd)
+		return types.BadRequestErrorf("port binding %s: host port range %d-%d ends before it starts: %w", pb, pb.HostPort, pb.HostPortEnd, bad)
 	}
 	if pb.HostPortEnd != 0 && pb.HostPort == 0 {
-		return types.BadRequestErrorf("port binding %s: host port range has no start", pb)
+		return types.BadRequestErrorf("port binding %s: host port range has no start: %w", pb, bad)
 	}
 	if pb.HostIP != nil && pb.HostIP.To4() == nil && pb.HostIP.To16() == nil {
-		return types.BadRequestErrorf("port binding %s: invalid host IP", pb)
+		return types.BadRequestErrorf("port binding %s: %w", pb, ErrInvalidAddressBinding(pb.HostIP.String()))
 	}
 	return nil
 }

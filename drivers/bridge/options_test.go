@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -180,6 +181,28 @@ func TestParseEndpointOptions(t *testing.T) {
 	} {
 		if _, err := parseEndpointOptions("e", bad); !types.IsBadRequest(err) {
 			t.Fatalf("%s: got %v, want a BadRequestError", name, err)
+		}
+	}
+}
+
+func TestBindingErrorsAreTheSeeds(t *testing.T) {
+	var port ErrInvalidPort
+	var addr ErrInvalidAddressBinding
+	var proto types.ErrInvalidProtocolBinding
+	for _, tc := range []struct {
+		pb   types.PortBinding
+		as   interface{}
+		name string
+	}{
+		{types.PortBinding{Proto: types.TCP}, &port, "port zero"},
+		{types.PortBinding{Proto: types.TCP, Port: 1, HostPort: 9000, HostPortEnd: 8000}, &port, "range reversed"},
+		{types.PortBinding{Proto: types.UDP, Port: 1, HostPortEnd: 8000}, &port, "range without start"},
+		{types.PortBinding{Proto: types.TCP, Port: 1, HostIP: net.IP{1, 2, 3}}, &addr, "bad host IP"},
+		{types.PortBinding{Proto: types.ICMP, Port: 1}, &proto, "icmp"},
+	} {
+		err := validBinding(tc.pb)
+		if !types.IsBadRequest(err) || !errors.As(err, tc.as) {
+			t.Errorf("%s: %v (%T) does not wrap %T", tc.name, err, err, tc.as)
 		}
 	}
 }
