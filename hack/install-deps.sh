@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, where it is missing:
-# Debian packages (iptables, iproute2, iperf3, kmod) and staticcheck.
+# Debian packages (iptables, iproute2, iperf3, kmod, dbus-daemon for the
+# firewalld test) and staticcheck.
 set -euo pipefail
 
 need=()
@@ -8,6 +9,7 @@ command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 command -v modprobe >/dev/null 2>&1 || need+=(kmod)
+command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
