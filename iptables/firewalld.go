@@ -52,13 +52,7 @@ func FirewalldInit() error {
 		c.Close()
 		return types.InternalErrorf("iptables: watch firewalld on D-Bus: %w", err)
 	}
-	fwd.mu.Lock()
-	old := fwd.conn
-	fwd.conn, fwd.running = conn, running
-	fwd.mu.Unlock()
-	if old != nil {
-		old.sysconn.Close()
-	}
+	swapConn(conn, running)
 	go conn.handleSignals()
 	logrus.WithField("running", running).Debug("iptables: firewalld checked")
 	return nil
@@ -168,11 +162,16 @@ func Passthrough(ipv IPV, args ...string) ([]byte, error) {
 
 // firewalldClose closes the connection FirewalldInit opened.
 func firewalldClose() {
+	swapConn(nil, false)
+}
+
+// swapConn makes conn the firewalld connection and closes the one before.
+func swapConn(conn *Conn, running bool) {
 	fwd.mu.Lock()
-	c := fwd.conn
-	fwd.conn, fwd.running = nil, false
+	old := fwd.conn
+	fwd.conn, fwd.running = conn, running
 	fwd.mu.Unlock()
-	if c != nil {
-		c.sysconn.Close()
+	if old != nil {
+		old.sysconn.Close()
 	}
 }
