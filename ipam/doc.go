@@ -4,7 +4,8 @@
 // Pools. A pool is given explicitly (a CIDR, optionally restricted to a
 // sub-pool inside it from which dynamic addresses are taken) or chosen: the
 // first predefined pool, in configured order, that overlaps no pool in use
-// in the address space. Predefined pools are generated on demand (the 65,536
+// in the address space (and, in LocalDefault, that the pool filter accepts:
+// see Host networks). Predefined pools are generated on demand (the 65,536
 // /24s of the global default are never listed); each overlap check is a
 // binary search over the pools in use. The pool ID is
 // "AddressSpace/Pool[/SubPool]" with canonical CIDRs: the same request gives
