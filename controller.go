@@ -13,6 +13,7 @@ import (
 	"github.com/cnmkit/libnetwork/osl"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
 
@@ -95,6 +96,10 @@ type controller struct {
 	tables  tableBackend
 	agent   *agent // gossip agent (agent.go); nil without a cluster
 	keyL    *externalKeyListener
+	// hostNL reads the host namespace for the default IPAM's pool filter
+	// (pool_filter.go); nil once stopped. Guarded by hostNLMu.
+	hostNLMu sync.Mutex
+	hostNL   *netlink.Handle
 
 	mu         sync.RWMutex
 	cfg        *config.Config
@@ -200,6 +205,7 @@ func (c *controller) Stop() {
 	c.defSbox.mu.Unlock()
 	c.closeDrivers()
 	c.closeStores()
+	c.closeHostPools()
 	if c.hostNS.IsOpen() {
 		c.hostNS.Close()
 	}

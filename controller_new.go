@@ -62,7 +62,12 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	if newTableBackend != nil {
 		c.tables = newTableBackend()
 	}
+	if err := c.openHostPools(); err != nil {
+		hostNS.Close()
+		return nil, err
+	}
 	if err := c.initStores(); err != nil {
+		c.closeHostPools()
 		hostNS.Close()
 		return nil, err
 	}
@@ -71,6 +76,7 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		c.stopAgent()
 		c.closeDrivers()
 		c.closeStores()
+		c.closeHostPools()
 		hostNS.Close()
 		return nil, err
 	}
@@ -85,7 +91,7 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 			return fail(types.InternalErrorf("initialize %s driver: %w", i.ntype, err))
 		}
 	}
-	if err := initIPAMDrivers(c.reg, cfg); err != nil {
+	if err := initIPAMDrivers(c.reg, cfg, c.hostPoolFilter); err != nil {
 		return fail(err)
 	}
 	if err := c.startAgent(); err != nil {

@@ -51,6 +51,13 @@ config.OptionActiveSandboxes (by sandbox or container ID) are removed with
 their endpoints, namespaces and addresses, and leftover namespaces under the
 exec root are removed.
 
+Pool choice. A pool the default IPAM chooses for a network (none given, in
+the local address space) skips every candidate that overlaps a route or a
+link address of the host namespace or holds a nameserver of the host
+resolv.conf, as libnetwork's did (pool_filter.go); the check runs at
+network creation only. An explicit pool, and a pool re-requested at
+restart (by the pool stored), is never refused.
+
 Locking. The controller's lock guards only its maps. Each network, endpoint
 and sandbox has a short lock for its fields; endpoints and sandboxes also
 have an operation lock, held across driver, kernel and store work, taken

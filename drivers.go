@@ -8,6 +8,7 @@ import (
 	"github.com/cnmkit/libnetwork/drivers/overlay"
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipam"
+	"github.com/cnmkit/libnetwork/ipamapi"
 	nullIpam "github.com/cnmkit/libnetwork/ipams/null"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/types"
@@ -24,9 +25,15 @@ func getInitializers() []driverInitializer {
 }
 
 // initIPAMDrivers registers the built-in IPAM drivers: the default
-// allocator (with the configured address pools) and the null one.
-func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config) error {
-	if err := ipam.Register(r, cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools); err != nil {
+// allocator (with the configured address pools and filter as its pool
+// filter) and the null one.
+func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config, filter ipam.PoolFilter) error {
+	a, err := ipam.NewAllocatorWithPools(cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools)
+	if err != nil {
+		return types.InternalErrorf("initialize default IPAM driver: %w", err)
+	}
+	a.SetPoolFilter(filter)
+	if err := r.RegisterIpamDriverWithCapabilities(ipamapi.DefaultIPAM, a, a.Capability()); err != nil {
 		return types.InternalErrorf("initialize default IPAM driver: %w", err)
 	}
 	if err := nullIpam.Init(r, nil, nil); err != nil {

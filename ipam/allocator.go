@@ -15,11 +15,12 @@ import (
 )
 
 // Allocator is the default IPAM driver. It is safe for concurrent use; its
-// Mutex guards the address spaces and pool IDs.
+// Mutex guards the address spaces, pool IDs and pool filter.
 type Allocator struct {
 	sync.Mutex
 	spaces map[string]*addrSpace
 	pools  map[string]*poolEntry // by pool ID
+	filter PoolFilter
 }
 
 // poolEntry is a pool ID: a master pool, restricted to a sub-pool if any.
@@ -39,16 +40,24 @@ var _ ipamapi.Ipam = (*Allocator)(nil)
 // PredefinedGranularNetworks for global. A store-backed space keeps its
 // pools (PoolData by SubnetKey) and address bitmaps (bitseq) in its store,
 // so another allocator over the same store sees the pools and addresses
-// this one gave.
+// this one gave. Its pool filter is HostPoolFilter: an automatic local pool
+// avoids the process namespace's routes and addresses and the nameservers
+// of /etc/resolv.conf, as libnetwork's.
 func NewAllocator(lcDs, glDs datastore.DataStore) (*Allocator, error) {
 	ipamutils.InitNetworks()
-	return newAllocator(lcDs, glDs, ipamutils.PredefinedBroadNetworks, ipamutils.PredefinedGranularNetworks)
+	a, err := newAllocator(lcDs, glDs, ipamutils.PredefinedBroadNetworks, ipamutils.PredefinedGranularNetworks)
+	if err != nil {
+		return nil, err
+	}
+	a.SetPoolFilter(HostPoolFilter)
+	return a, nil
 }
 
 // NewAllocatorWithPools returns an in-memory allocator whose automatic
 // pools are chosen from localPools (LocalDefault) and globalPools
 // (GlobalDefault), in order. A nil list means the ipamutils defaults. A list
-// may hold IPv6 pools: they serve automatic IPv6 requests.
+// may hold IPv6 pools: they serve automatic IPv6 requests. It has no pool
+// filter: its user installs one with SetPoolFilter.
 func NewAllocatorWithPools(localPools, globalPools []*net.IPNet) (*Allocator, error) {
 	ipamutils.InitNetworks()
 	if localPools == nil {
@@ -189,32 +198,47 @@ func (a *Allocator) RequestPool(addressSpace, pool, subPool string, options map[
 		}
 	}
 
+	var e *poolEntry
+	if pool == "" {
+		var err error
+		if e, err = a.choosePool(addressSpace, !v6, fam); err != nil {
+			return "", nil, nil, err
+		}
+		logReserved(e)
+		return e.id, toIPNet(e.m.prefix.Addr(), e.m.prefix.Bits()), nil, nil
+	}
 	a.Lock()
 	defer a.Unlock()
-	s, ok := a.spaces[addressSpace]
-	if !ok {
-		return "", nil, nil, wrap(ipamapi.ErrInvalidAddressSpace, "unknown address space %q", addressSpace)
+	s, err := a.space(addressSpace)
+	if err != nil {
+		return "", nil, nil, err
 	}
-	var e *poolEntry
-	err := a.update(s, func() (func(), error) {
-		cp := p
-		if pool == "" {
-			if cp, ok = s.choose(!v6); !ok {
-				return nil, wrap(ipamapi.ErrNoAvailablePool, "no free predefined %s pool in address space %s", fam, addressSpace)
-			}
-		}
+	err = a.update(s, func() (func(), error) {
 		var undo func()
 		var err error
-		e, undo, err = a.reserve(s, cp, sub)
+		e, undo, err = a.reserve(s, p, sub)
 		return undo, err
 	})
 	if err != nil {
 		return "", nil, nil, err
 	}
+	logReserved(e)
+	return e.id, toIPNet(e.m.prefix.Addr(), e.m.prefix.Bits()), nil, nil
+}
+
+func logReserved(e *poolEntry) {
 	if logrus.IsLevelEnabled(logrus.DebugLevel) {
 		logrus.WithFields(logrus.Fields{"pool": e.id}).Debug("ipam: pool reserved")
 	}
-	return e.id, toIPNet(e.m.prefix.Addr(), e.m.prefix.Bits()), nil, nil
+}
+
+// space returns the address space name; a.Mutex is held.
+func (a *Allocator) space(name string) (*addrSpace, error) {
+	s, ok := a.spaces[name]
+	if !ok {
+		return nil, wrap(ipamapi.ErrInvalidAddressSpace, "unknown address space %q", name)
+	}
+	return s, nil
 }
 
 // reserve adds the pool ID of p (restricted to sub if valid) to s and

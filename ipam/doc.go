@@ -4,12 +4,29 @@
 // Pools. A pool is given explicitly (a CIDR, optionally restricted to a
 // sub-pool inside it from which dynamic addresses are taken) or chosen: the
 // first predefined pool, in configured order, that overlaps no pool in use
-// in the address space. Predefined pools are generated on demand (the 65,536
+// in the address space (and, in LocalDefault, that the pool filter accepts:
+// see Host networks). Predefined pools are generated on demand (the 65,536
 // /24s of the global default are never listed); each overlap check is a
 // binary search over the pools in use. The pool ID is
 // "AddressSpace/Pool[/SubPool]" with canonical CIDRs: the same request gives
 // the same ID, so a controller can re-request a pool after a restart and get
 // the ID it stored.
+//
+// Host networks. The user may veto candidates of the automatic choice in
+// LocalDefault with a pool filter (SetPoolFilter): a candidate the filter
+// refuses is skipped for this request and the next one is tried; when every
+// candidate is in use or refused the request fails with ErrNoAvailablePool
+// naming the address space and the number refused. The filter is asked
+// only about automatic choices in LocalDefault: an explicitly requested
+// pool (including a pool a controller re-requests after a restart) is never
+// refused for overlapping the host, as libnetwork's, and GlobalDefault
+// pools span hosts whose networks differ. The filter runs without the
+// allocator's lock, so a host check never delays address requests; if the
+// candidate is taken meanwhile the choice goes on. NewAllocator installs
+// HostPoolFilter, libnetwork's check in the process namespace: routes and
+// link addresses (netutils.CheckRouteOverlapsAt) and the nameservers of
+// /etc/resolv.conf; NewAllocatorWithPools installs none (the controller
+// gives one reading its own host namespace and host resolv.conf).
 //
 // IPv6. Explicit IPv6 pools of any size are supported. A pool with more than
 // 2^32 addresses is tracked in windows of 2^32 addresses, each a bitmap

@@ -145,10 +145,11 @@ func (s *addrSpace) removeMaster(m *master) {
 }
 
 // choose returns the first predefined pool of the family that overlaps no
-// pool in use. Each step skips a whole block of contiguous pools in use, so
-// the cost grows with the gaps between pools in use, not with the number of
-// candidates or of pools.
-func (s *addrSpace) choose(v4 bool) (netip.Prefix, bool) {
+// pool in use and is not in refused. Each step skips a whole block of
+// contiguous pools in use, so the cost grows with the gaps between pools in
+// use and with the refused pools, not with the number of candidates or of
+// pools.
+func (s *addrSpace) choose(v4 bool, refused map[netip.Prefix]bool) (netip.Prefix, bool) {
 	cover := *s.cover(v4)
 	for _, pd := range s.predefined {
 		if pd.base.Addr().Is4() != v4 {
@@ -159,10 +160,15 @@ func (s *addrSpace) choose(v4 bool) (netip.Prefix, bool) {
 		for !end.less(c) {
 			candLast := c.or(ones(hostBits))
 			i := firstAtOrAfter(cover, c)
+			next, carry := candLast.add1()
 			if i == len(cover) || candLast.less(cover[i].first) {
-				return netip.PrefixFrom(c.addr(v4), pd.bits), true
+				cand := netip.PrefixFrom(c.addr(v4), pd.bits)
+				if !refused[cand] {
+					return cand, true
+				}
+			} else {
+				next, carry = cover[i].last.add1()
 			}
-			next, carry := cover[i].last.add1()
 			if carry {
 				break
 			}

@@ -33,19 +33,21 @@ func CheckNameserverOverlaps(nameservers []string, toCheck *net.IPNet) error {
 // toCheck overlaps the destination of a route (other than a default route)
 // of its family in the main table of the current namespace.
 func CheckRouteOverlaps(toCheck *net.IPNet) error {
-	routes, err := routeDsts(toCheck)
+	routes, err := routeDstsAt(nil, toCheck)
 	if err != nil {
 		return err
 	}
 	return routesOverlap(toCheck, routes)
 }
 
-func routeDsts(n *net.IPNet) ([]*net.IPNet, error) {
-	family := netlink.FAMILY_V6
-	if n.IP.To4() != nil {
-		family = netlink.FAMILY_V4
+// routeDstsAt returns the destinations of the routes of n's family, other
+// than default routes, in the main table of nlh's namespace (nil: the
+// current one).
+func routeDstsAt(nlh *netlink.Handle, n *net.IPNet) ([]*net.IPNet, error) {
+	if nlh == nil {
+		nlh = &netlink.Handle{}
 	}
-	routes, err := netlink.RouteList(nil, family)
+	routes, err := nlh.RouteList(nil, familyOf(n))
 	if err != nil {
 		return nil, types.InternalErrorf("list routes to check %s: %w", n, err)
 	}
@@ -60,6 +62,13 @@ func routeDsts(n *net.IPNet) ([]*net.IPNet, error) {
 		dsts = append(dsts, r.Dst)
 	}
 	return dsts, nil
+}
+
+func familyOf(n *net.IPNet) int {
+	if n.IP.To4() != nil {
+		return netlink.FAMILY_V4
+	}
+	return netlink.FAMILY_V6
 }
 
 func routesOverlap(n *net.IPNet, dsts []*net.IPNet) error {
@@ -85,7 +94,7 @@ func FindAvailableNetwork(list []*net.IPNet) (*net.IPNet, error) {
 		dsts, ok := routes[v4]
 		if !ok {
 			var err error
-			if dsts, err = routeDsts(nw); err != nil {
+			if dsts, err = routeDstsAt(nil, nw); err != nil {
 				return nil, err
 			}
 			routes[v4] = dsts

@@ -12,10 +12,14 @@ import (
 // keeps networks clear of.
 var resolvConfPath = "/etc/resolv.conf"
 
-// hostNameservers returns the nameservers of resolvConfPath in CIDR form
-// (a /32 or /128 each); none when the file cannot be read, as libnetwork.
-func hostNameservers() []string {
-	data, err := os.ReadFile(resolvConfPath)
+// hostNameservers returns the nameservers of resolvConfPath in CIDR form.
+func hostNameservers() []string { return nameserversOf(resolvConfPath) }
+
+// nameserversOf returns the nameservers of the resolv.conf at path in CIDR
+// form (a /32 or /128 each); none when the file cannot be read, as
+// libnetwork.
+func nameserversOf(path string) []string {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}

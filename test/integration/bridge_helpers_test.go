@@ -36,6 +36,7 @@ type bridgeEnv struct {
 	dataDir  string
 	execRoot string
 	drv      options.Generic
+	opts     []config.Option // given to every start
 	c        libnetwork.NetworkController
 }
 
@@ -46,12 +47,18 @@ func fullBridge() options.Generic {
 
 func newBridgeEnv(t testing.TB, drv options.Generic) *bridgeEnv {
 	t.Helper()
+	return newBridgeEnvWith(t, drv)
+}
+
+// newBridgeEnvWith is newBridgeEnv whose controllers all get opts too.
+func newBridgeEnvWith(t testing.TB, drv options.Generic, opts ...config.Option) *bridgeEnv {
+	t.Helper()
 	h := testutils.SetupTestOSContext(t)
 	hnl, err := netlink.NewHandleAt(h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &bridgeEnv{t: t, host: h, hnl: hnl, dataDir: t.TempDir(), execRoot: tmpfsDir(t), drv: drv}
+	e := &bridgeEnv{t: t, host: h, hnl: hnl, dataDir: t.TempDir(), execRoot: tmpfsDir(t), drv: drv, opts: opts}
 	t.Cleanup(func() {
 		if e.c != nil {
 			e.c.Stop()
@@ -80,7 +87,7 @@ func (e *bridgeEnv) start(opts ...config.Option) {
 	e.t.Helper()
 	c, err := libnetwork.New(append([]config.Option{config.OptionDataDir(e.dataDir), config.OptionExecRoot(e.execRoot),
 		config.OptionHostResolvConf(filepath.Join(e.dataDir, "no-host-resolv.conf")),
-		config.OptionDriverConfig("bridge", map[string]interface{}{netlabel.GenericData: e.drv})}, opts...)...)
+		config.OptionDriverConfig("bridge", map[string]interface{}{netlabel.GenericData: e.drv})}, append(e.opts, opts...)...)...)
 	if err != nil {
 		e.t.Fatalf("libnetwork.New: %v", err)
 	}
