@@ -3,6 +3,10 @@
 // maps, or iptables rules where the kernel has no nf_tables; see
 // nftrules.go), and, for the host's loopback, either a userland proxy
 // process per mapping (cmd/proxy) or route_localnet with a loopback DNAT.
+// The host port of a mapping is held by a socket on the host address in
+// the portmapper's namespace, the proxy's or, without proxy, one the
+// portmapper keeps open (see hold.go): a port a host process uses cannot
+// be mapped, and a mapped port cannot be bound by a host process.
 package portmapper
 
 import (
