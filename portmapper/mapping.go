@@ -154,9 +154,14 @@ func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart,
 			_ = m.alloc.ReleasePort(hostIP, proto, p)
 		}
 	}()
+	var bindErr error // why the last port tried was refused
 	for attempt := 0; ; attempt++ {
 		port, err := m.alloc.RequestPortInRange(hostIP, proto, hostPort, hostPortEnd)
 		if err != nil {
+			if bindErr != nil {
+				// Every free port of the range was taken by others.
+				return nil, bindErr
+			}
 			return nil, err
 		}
 		m.hostPort = port
@@ -181,7 +186,7 @@ func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart,
 		if err == nil {
 			break
 		}
-		held = append(held, port)
+		held, bindErr = append(held, port), err
 		if (hostPort == hostPortEnd && hostPort != 0) || !types.IsConflict(err) || attempt+1 >= maxBindAttempts {
 			return nil, err
 		}
