@@ -264,7 +264,8 @@ func (pm *PortMapper) Close() error {
 // Map and clean with Prune. What survives: the chains, the jumps to them
 // and every mapping's rules. What goes: the proxies (ended and reaped, their
 // record in RunDir removed; they would die with the process anyway), the
-// host ports reserved in the allocator (free for the adopting Map), the
+// sockets holding the host ports and their reservations in the allocator
+// (free for the adopting Map, which holds them again), the
 // route_localnet settings (restored; the adopting Map sets them again) and
 // the namespace and netlink handles. Until a new PortMapper maps them again,
 // the mappings forward traffic from other hosts and namespaces but not from
