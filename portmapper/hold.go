@@ -107,6 +107,28 @@ func holdError(m *mapping, op string, err error) error {
 	return types.InternalErrorf("portmapper: hold host port %s: %w", m.key(), err)
 }
 
+// holdFor holds m's host port for MapRange (f: m's family, nil for the
+// seed's chain; fixed: one port asked for). A port that m's key already
+// holds, a mapping of this portmapper whose allocator port was released
+// behind its back, is not an error here: MapRange refuses the key itself.
+// A fixed port taken by a host process while m's rules stayed from an
+// earlier run (the adoption of Release's mappings) keeps m without a
+// socket: the mapping still forwards, and the portmapper logs a warning,
+// as it does for the other troubles of restoring an earlier run.
+func (pm *PortMapper) holdFor(f *family, m *mapping, fixed bool) (*heldSocket, error) {
+	h, err := pm.holdPort(m)
+	switch {
+	case err == nil || !types.IsConflict(err):
+		return h, err
+	case pm.mapped(m.key()):
+		return nil, nil
+	case fixed && pm.adopted(f, m):
+		logrus.WithError(err).WithField("host", m.key()).Warn("portmapper: restored mapping kept without holding its host port")
+		return nil, nil
+	}
+	return nil, err
+}
+
 // adopted reports whether m's DNAT is in the firewall already: m restores
 // a mapping of an earlier run (see Release), whose rules stayed.
 func (pm *PortMapper) adopted(f *family, m *mapping) bool {

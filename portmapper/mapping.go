@@ -97,8 +97,9 @@ func (pm *PortMapper) hostIPFor(hostIP, ctrIP net.IP) (net.IP, error) {
 // (after Release) keeps it even if a host process took its port
 // meanwhile; the portmapper then holds nothing and logs a warning. The
 // rules go through the chain SetIptablesChain set (IPv4), else through the
-// portmapper's own firewall backend. It returns the host address. A failed MapRange leaves
-// nothing behind. After Close or Release, it is a NoService error.
+// portmapper's own firewall backend. It returns the host address. A failed
+// MapRange leaves nothing behind. After Close or Release, it is a
+// NoService error.
 func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart, hostPortEnd int, useProxy bool) (net.Addr, error) {
 	hostPort := hostPortStart
 	proto, ctrIP, ctrPort, err := splitAddr(container)
@@ -169,19 +170,7 @@ func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart,
 		if withProxy {
 			m.proxy, err = pm.startProxy(m)
 		} else {
-			m.hold, err = pm.holdPort(m)
-			switch {
-			case err == nil || !types.IsConflict(err):
-			case pm.mapped(m.key()):
-				// Our own mapping's socket: the check below refuses it.
-				err = nil
-			case hostPort == hostPortEnd && hostPort != 0 && pm.adopted(f, m):
-				// Restoring a mapping of an earlier run whose port a host
-				// process took meanwhile: the mapping stays (its rules
-				// still forward), without a held socket.
-				logrus.WithError(err).WithField("host", m.key()).Warn("portmapper: restored mapping kept without holding its host port")
-				err = nil
-			}
+			m.hold, err = pm.holdFor(f, m, hostPort == hostPortEnd && hostPort != 0)
 		}
 		if err == nil {
 			break
