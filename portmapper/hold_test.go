@@ -398,3 +398,33 @@ func TestHeldPortSocket(t *testing.T) {
 		t.Fatalf("held socket in namespace %s, want the portmapper's %s", sockNS.UniqueId(), h.UniqueId())
 	}
 }
+
+// BenchmarkHoldPort measures taking and closing the socket of a TCP host
+// port, in the caller's namespace and in one given by NetNSPath (the
+// bridge driver's case: a thread enters it for the socket call).
+func BenchmarkHoldPort(b *testing.B) {
+	testutils.RequireRoot(b)
+	for _, inNS := range []bool{false, true} {
+		b.Run(map[bool]string{false: "caller-ns", true: "netns-path"}[inNS], func(b *testing.B) {
+			var o Options
+			if inNS {
+				o.NetNSPath, _ = testutils.NewNS(b, "host")
+			}
+			pm, err := newPM(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pm.Close()
+			m := &mapping{proto: "tcp", hostIP: net.IPv4zero, hostPort: 7990}
+			m.host = makeAddr(m.proto, m.hostIP, m.hostPort)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				h, err := pm.holdPort(m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				h.close()
+			}
+		})
+	}
+}
