@@ -22,7 +22,8 @@ func localnetPath(iface string) string {
 	return "/proc/sys/net/ipv4/conf/" + iface + "/route_localnet"
 }
 
-// inNS runs fn in the portmapper's namespace.
+// inNamespace runs fn in the portmapper's namespace: NetNSPath's, else on
+// the calling thread.
 func (pm *PortMapper) inNamespace(fn func() error) error {
 	if pm.inNS {
 		return ns.WithNetNS(pm.nsh, fn)

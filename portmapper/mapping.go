@@ -23,7 +23,8 @@ type mapping struct {
 	ctrPort  int
 	host     net.Addr
 	proxy    *proxyProc
-	localnet string // interface whose route_localnet this mapping holds
+	hold     *heldSocket // the socket holding the host port without proxy, or nil
+	localnet string      // interface whose route_localnet this mapping holds
 	alloc    *portallocator.PortAllocator
 	chain    *iptables.ChainInfo // the seed's chain holding the rules (SetIptablesChain), or nil
 	bridge   string
@@ -87,10 +88,18 @@ func (pm *PortMapper) hostIPFor(hostIP, ctrIP net.IP) (net.IP, error) {
 // hostPortStart-hostPortEnd (hostPortEnd 0: at hostPortStart), or at a
 // dynamic port when both are 0. A nil hostIP means the default host IP.
 // With useProxy (and the portmapper's UserlandProxy) a proxy serves the
-// host's loopback; it is bound when MapRange returns. The rules go through
-// the chain SetIptablesChain set (IPv4), else through the portmapper's own
-// firewall backend. It returns the host address. A failed MapRange leaves
-// nothing behind. After Close or Release, it is a NoService error.
+// host's loopback; it is bound when MapRange returns. Without the proxy,
+// the portmapper holds the host port with a socket of its namespace (TCP
+// and SCTP listening, UDP bound; none for SCTP when the kernel has none),
+// closed when the mapping goes: a port in use on the host is a Conflict
+// error wrapping EADDRINUSE, and a range or a dynamic port moves on to the
+// next port. Re-mapping a mapping of an earlier run whose rules stayed
+// (after Release) keeps it even if a host process took its port
+// meanwhile; the portmapper then holds nothing and logs a warning. The
+// rules go through the chain SetIptablesChain set (IPv4), else through the
+// portmapper's own firewall backend. It returns the host address. A failed
+// MapRange leaves nothing behind. After Close or Release, it is a
+// NoService error.
 func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart, hostPortEnd int, useProxy bool) (net.Addr, error) {
 	hostPort := hostPortStart
 	proto, ctrIP, ctrPort, err := splitAddr(container)
@@ -137,49 +146,58 @@ func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart,
 	}
 	pm.mu.Unlock()
 
-	// Reserve the port and, with the proxy, bind it; retry within a range
-	// when another process holds a port the allocator had free.
+	// Reserve the port and bind it, with the proxy or a held socket (see
+	// hold.go); retry within a range or among the dynamic ports when
+	// another process holds a port the allocator had free.
 	var held []int
 	defer func() {
 		for _, p := range held {
 			_ = m.alloc.ReleasePort(hostIP, proto, p)
 		}
 	}()
+	var bindErr error // why the last port tried was refused
 	for attempt := 0; ; attempt++ {
 		port, err := m.alloc.RequestPortInRange(hostIP, proto, hostPort, hostPortEnd)
 		if err != nil {
+			if bindErr != nil {
+				// Every free port of the range was taken by others.
+				return nil, bindErr
+			}
 			return nil, err
 		}
 		m.hostPort = port
-		if !withProxy {
-			break
+		m.host = makeAddr(proto, hostIP, port)
+		if withProxy {
+			m.proxy, err = pm.startProxy(m)
+		} else {
+			m.hold, err = pm.holdFor(f, m, hostPort == hostPortEnd && hostPort != 0)
 		}
-		m.proxy, err = pm.startProxy(m)
 		if err == nil {
 			break
 		}
-		held = append(held, port)
-		if hostPort == hostPortEnd || !types.IsConflict(err) || attempt+1 >= maxBindAttempts {
+		held, bindErr = append(held, port), err
+		if (hostPort == hostPortEnd && hostPort != 0) || !types.IsConflict(err) || attempt+1 >= maxBindAttempts {
 			return nil, err
 		}
 	}
-	m.host = makeAddr(proto, hostIP, m.hostPort)
 	fail := func(err error) (net.Addr, error) {
 		if m.proxy != nil {
 			m.proxy.stop()
 		}
+		m.hold.close()
 		_ = m.alloc.ReleasePort(hostIP, proto, m.hostPort)
 		return nil, err
 	}
 	// The allocator guards the key unless someone released the port in it
 	// behind our back: then the mapping that holds the key stays.
 	pm.mu.Lock()
-	if pm.mappings[m.key()] != nil || pm.pending[m.key()] {
+	if pm.mappedLocked(m.key()) {
 		pm.mu.Unlock()
 		// The port is the existing mapping's: do not give it back.
 		if m.proxy != nil {
 			m.proxy.stop()
 		}
+		m.hold.close()
 		return nil, types.ConflictErrorf("portmapper: %w: %s", ErrPortMappedForIP, m.key())
 	}
 	pm.pending[m.key()] = true
@@ -227,6 +245,18 @@ func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart,
 	}
 	logrus.WithFields(logrus.Fields{"host": m.host, "container": container, "proxy": m.proxy != nil}).Debug("portmapper: mapped")
 	return m.host, nil
+}
+
+// mapped reports whether a mapping holds or is being made on key.
+func (pm *PortMapper) mapped(key string) bool {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	return pm.mappedLocked(key)
+}
+
+// mappedLocked is mapped for a caller holding pm.mu.
+func (pm *PortMapper) mappedLocked(key string) bool {
+	return pm.mappings[key] != nil || pm.pending[key]
 }
 
 // Mappings returns the host addresses of the current mappings.

@@ -3,6 +3,10 @@
 // maps, or iptables rules where the kernel has no nf_tables; see
 // nftrules.go), and, for the host's loopback, either a userland proxy
 // process per mapping (cmd/proxy) or route_localnet with a loopback DNAT.
+// The host port of a mapping is held by a socket on the host address in
+// the portmapper's namespace, the proxy's or, without proxy, one the
+// portmapper keeps open (see hold.go): a port a host process uses cannot
+// be mapped, and a mapped port cannot be bound by a host process.
 package portmapper
 
 import (
@@ -260,7 +264,8 @@ func (pm *PortMapper) Close() error {
 // Map and clean with Prune. What survives: the chains, the jumps to them
 // and every mapping's rules. What goes: the proxies (ended and reaped, their
 // record in RunDir removed; they would die with the process anyway), the
-// host ports reserved in the allocator (free for the adopting Map), the
+// sockets holding the host ports and their reservations in the allocator
+// (free for the adopting Map, which holds them again), the
 // route_localnet settings (restored; the adopting Map sets them again) and
 // the namespace and netlink handles. Until a new PortMapper maps them again,
 // the mappings forward traffic from other hosts and namespaces but not from

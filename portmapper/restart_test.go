@@ -34,7 +34,9 @@ func TestRestartAdoptAndPrune(t *testing.T) {
 	}
 	withBoth := save(t, nil, false)
 
-	// "Restart": pm1 is abandoned with its rules in place.
+	// "Restart": pm1 is abandoned with its rules in place. Its sockets stay
+	// open, as a host process taking the ports meanwhile would hold them:
+	// pm2 keeps the adopted mapping all the same (see hold.go).
 	ipt2, err := iptables.New(iptables.IPv4, iptables.WithPrefix(ipt.Prefix()))
 	if err != nil {
 		t.Fatal(err)

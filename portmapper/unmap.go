@@ -274,8 +274,8 @@ func (pm *PortMapper) lockCtrs(ms []*mapping) func() {
 }
 
 // release lets go of what ms hold besides their rules: route_localnet
-// references, proxies (ended together, reaped, the record saved once) and
-// host ports.
+// references, proxies (ended together, reaped, the record saved once),
+// held sockets and host ports.
 func (pm *PortMapper) release(ms []*mapping) error {
 	if len(ms) == 0 {
 		return nil
@@ -299,6 +299,7 @@ func (pm *PortMapper) release(ms []*mapping) error {
 	}
 	var errs []error
 	for _, m := range ms {
+		m.hold.close()
 		if err := m.alloc.ReleasePort(m.hostIP, m.proto, m.hostPort); err != nil {
 			errs = append(errs, err)
 			continue
