@@ -216,3 +216,7 @@ func (r *Registry) activate(name string) (*Plugin, error) {
 		}
 	}
 }
+
+// ConfigKey is the key, in a driver's configuration map, of the
+// *Registry the remote drivers look plugins up in.
+const ConfigKey = "com.cnmkit.plugins.registry"
