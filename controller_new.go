@@ -11,6 +11,7 @@ import (
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/plugins"
 	"github.com/cnmkit/libnetwork/resolvconf"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
@@ -80,12 +81,14 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	// and no second copy of the allocations can disagree with the
 	// endpoints after a crash.
 	c.reg = drvregistry.NewEmpty(nil, nil)
+	pc := cfg.Daemon.Plugins
+	c.plugins = plugins.NewRegistry(plugins.Config{SocketDirs: pc.SocketDirs, SpecDirs: pc.SpecDirs, CallTimeout: pc.CallTimeout, ActivateTimeout: pc.ActivateTimeout})
 	for _, i := range append(getInitializers(), extraDrivers...) {
 		if err := c.reg.AddDriver(i.ntype, i.fn, c.makeDriverConfig(i.ntype)); err != nil {
 			return fail(types.InternalErrorf("initialize %s driver: %w", i.ntype, err))
 		}
 	}
-	if err := initIPAMDrivers(c.reg, cfg); err != nil {
+	if err := initIPAMDrivers(c.reg, cfg, c.plugins); err != nil {
 		return fail(err)
 	}
 	if err := c.startAgent(); err != nil {
@@ -139,6 +142,9 @@ func (c *controller) makeDriverConfig(ntype string) map[string]interface{} {
 	}
 	out[HostNetNSKey] = c.hostNS
 	out[netlabel.ExecRoot] = cfg.Daemon.ExecRoot
+	if c.plugins != nil {
+		out[plugins.ConfigKey] = c.plugins
+	}
 	return out
 }
 

@@ -6,10 +6,13 @@ import (
 	"github.com/cnmkit/libnetwork/drivers/host"
 	"github.com/cnmkit/libnetwork/drivers/null"
 	"github.com/cnmkit/libnetwork/drivers/overlay"
+	"github.com/cnmkit/libnetwork/drivers/remote"
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipam"
 	nullIpam "github.com/cnmkit/libnetwork/ipams/null"
+	remoteIpam "github.com/cnmkit/libnetwork/ipams/remote"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/plugins"
 	"github.com/cnmkit/libnetwork/types"
 )
 
@@ -20,17 +23,21 @@ func getInitializers() []driverInitializer {
 		{host.Init, "host"},
 		{null.Init, "null"},
 		{overlay.Init, "overlay"},
+		{remote.Init, "remote"},
 	}
 }
 
 // initIPAMDrivers registers the built-in IPAM drivers: the default
 // allocator (with the configured address pools) and the null one.
-func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config) error {
+func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config, pr *plugins.Registry) error {
 	if err := ipam.Register(r, cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools); err != nil {
 		return types.InternalErrorf("initialize default IPAM driver: %w", err)
 	}
 	if err := nullIpam.Init(r, nil, nil); err != nil {
 		return types.InternalErrorf("initialize null IPAM driver: %w", err)
+	}
+	if err := remoteIpam.InitWith(r, pr); err != nil {
+		return types.InternalErrorf("initialize remote IPAM driver: %w", err)
 	}
 	return nil
 }
