@@ -126,3 +126,46 @@ func TestPluginLoadedOnDemandAndAfterRestart(t *testing.T) {
 		t.Fatalf("release address: %v", p.calls)
 	}
 }
+
+// TestPluginBadAnswers: plugins that break the protocol give typed errors
+// through NewNetwork and register nothing.
+func TestPluginBadAnswers(t *testing.T) {
+	dir := t.TempDir()
+	answer := func(ct, activate, caps string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ct)
+			if r.URL.Path == "/Plugin.Activate" {
+				fmt.Fprint(w, activate)
+				return
+			}
+			fmt.Fprint(w, caps)
+		})
+	}
+	const v12 = "application/vnd.docker.plugins.v1.2+json"
+	servePlugin(t, dir, "badjson", answer(v12, `{"Implements":[`, ""))
+	servePlugin(t, dir, "html", answer("text/html", `<html>`, ""))
+	servePlugin(t, dir, "scope", answer(v12, `{"Implements":["NetworkDriver"]}`, `{"Scope":"galactic"}`))
+	servePlugin(t, dir, "volume", answer(v12, `{"Implements":["VolumeDriver"]}`, ""))
+	e := newTestEnv(t, config.OptionPluginDirs([]string{dir}, []string{}))
+	for _, c := range []struct {
+		name  string
+		class func(error) bool
+		in    string
+	}{
+		{"badjson", types.IsInternal, "malformed"},
+		{"html", types.IsInternal, "text/html"},
+		{"scope", types.IsBadRequest, "galactic"},
+		{"volume", types.IsBadRequest, "neither NetworkDriver nor IpamDriver"},
+	} {
+		_, err := e.c.NewNetwork(c.name, "n-"+c.name, "")
+		if !c.class(err) || !strings.Contains(err.Error(), c.in) || !strings.Contains(err.Error(), `"`+c.name+`"`) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if d, _ := e.c.reg.Driver(c.name); d != nil {
+			t.Errorf("%s: registered", c.name)
+		}
+	}
+	if len(e.c.Networks()) != 0 {
+		t.Fatalf("networks left: %v", e.c.Networks())
+	}
+}

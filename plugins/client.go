@@ -50,9 +50,17 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("plugin %q: %s: %s", e.Plugin, e.Method, e.Message)
 }
 
+// DialFunc opens a TCP connection to a plugin's address.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
 // NewClient returns a client for plugin name at spec's address; timeout
 // bounds each call (0: DefaultCallTimeout).
 func NewClient(spec *Spec, timeout time.Duration) (*Client, error) {
+	return newClient(spec, timeout, nil)
+}
+
+// newClient is NewClient with dial (nil: the default dialer) for TCP.
+func newClient(spec *Spec, timeout time.Duration, dial DialFunc) (*Client, error) {
 	if err := checkAddr(spec.Addr); err != nil {
 		return nil, types.BadRequestErrorf("plugin %q: %w", spec.Name, err)
 	}
@@ -81,6 +89,9 @@ func NewClient(spec *Spec, timeout time.Duration) (*Client, error) {
 			scheme = "https"
 		}
 		c.base = scheme + "://" + u.Host
+		if dial != nil {
+			tr.DialContext = dial
+		}
 	}
 	return c, nil
 }

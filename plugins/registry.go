@@ -24,6 +24,9 @@ type Config struct {
 	CallTimeout time.Duration
 	// ActivateTimeout bounds activation with its retries (0: DefaultActivateTimeout).
 	ActivateTimeout time.Duration
+	// DialTCP, when set, opens the connections to TCP plugins (e.g. from
+	// the controller's host namespace rather than the calling thread's).
+	DialTCP DialFunc
 }
 
 // Manifest is a plugin's answer to /Plugin.Activate.
@@ -186,7 +189,7 @@ func (r *Registry) activate(name string) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewClient(spec, r.cfg.CallTimeout)
+	c, err := newClient(spec, r.cfg.CallTimeout, r.cfg.DialTCP)
 	if err != nil {
 		return nil, err
 	}
