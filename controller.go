@@ -1,6 +1,7 @@
 package libnetwork
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/osl"
+	"github.com/cnmkit/libnetwork/plugins"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
@@ -90,6 +92,8 @@ type controller struct {
 	id     string
 	hostNS netns.NsHandle
 	reg    *drvregistry.DrvRegistry
+	// plugins finds the remote drivers' plugins (config.OptionPluginDirs)
+	plugins *plugins.Registry
 	// stores by scope; set in New (global may be added by ReloadConfiguration)
 	storeMu sync.RWMutex
 	stores  map[string]datastore.DataStore
@@ -155,19 +159,34 @@ func (c *controller) checkRunning() error {
 }
 
 // driver returns the network driver named networkType and its capability.
+// A driver not registered is looked for as a plugin, and registered.
 func (c *controller) driver(networkType string) (driverapi.Driver, driverapi.Capability, error) {
 	d, cap := c.reg.Driver(networkType)
 	if d == nil {
-		return nil, driverapi.Capability{}, NetworkTypeError(networkType)
+		if err := c.loadPlugin(networkType, driverapi.NetworkPluginEndpointType); err != nil {
+			if types.IsNotFound(err) {
+				return nil, driverapi.Capability{}, fmt.Errorf("%w: %w", NetworkTypeError(networkType), err)
+			}
+			return nil, driverapi.Capability{}, err
+		}
+		if d, cap = c.reg.Driver(networkType); d == nil {
+			return nil, driverapi.Capability{}, NetworkTypeError(networkType)
+		}
 	}
 	return d, *cap, nil
 }
 
-// ipamDriver returns the IPAM driver named name and its capability.
+// ipamDriver returns the IPAM driver named name and its capability. A
+// driver not registered is looked for as a plugin, and registered.
 func (c *controller) ipamDriver(name string) (ipamapi.Ipam, *ipamapi.Capability, error) {
 	d, cap := c.reg.IPAM(name)
 	if d == nil {
-		return nil, nil, types.BadRequestErrorf("invalid IPAM driver %q: not registered", name)
+		if err := c.loadPlugin(name, ipamapi.PluginEndpointType); err != nil {
+			return nil, nil, types.BadRequestErrorf("invalid IPAM driver %q: %w", name, err)
+		}
+		if d, cap = c.reg.IPAM(name); d == nil {
+			return nil, nil, types.BadRequestErrorf("invalid IPAM driver %q: not registered", name)
+		}
 	}
 	if cap == nil {
 		cap = &ipamapi.Capability{}
@@ -240,4 +259,14 @@ func (c *controller) closeDrivers() {
 		}
 		return false
 	})
+}
+
+// loadPlugin activates plugin name for kind (NetworkDriver or IpamDriver);
+// the remote drivers' handlers register it in c.reg.
+func (c *controller) loadPlugin(name, kind string) error {
+	if c.plugins == nil {
+		return types.NotFoundErrorf("%s %q is not registered and plugins are not enabled", kind, name)
+	}
+	_, err := c.plugins.Get(name, kind)
+	return err
 }

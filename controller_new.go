@@ -1,6 +1,8 @@
 package libnetwork
 
 import (
+	"context"
+	"net"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/ns"
+	"github.com/cnmkit/libnetwork/plugins"
 	"github.com/cnmkit/libnetwork/resolvconf"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
@@ -86,12 +90,15 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	// and no second copy of the allocations can disagree with the
 	// endpoints after a crash.
 	c.reg = drvregistry.NewEmpty(nil, nil)
+	pc := cfg.Daemon.Plugins
+	c.plugins = plugins.NewRegistry(plugins.Config{SocketDirs: pc.SocketDirs, SpecDirs: pc.SpecDirs,
+		CallTimeout: pc.CallTimeout, ActivateTimeout: pc.ActivateTimeout, DialTCP: c.dialInHost})
 	for _, i := range append(getInitializers(), extraDrivers...) {
 		if err := c.reg.AddDriver(i.ntype, i.fn, c.makeDriverConfig(i.ntype)); err != nil {
 			return fail(types.InternalErrorf("initialize %s driver: %w", i.ntype, err))
 		}
 	}
-	if err := initIPAMDrivers(c.reg, cfg, c.hostPoolFilter); err != nil {
+	if err := initIPAMDrivers(c.reg, cfg, c.hostPoolFilter, c.plugins); err != nil {
 		return fail(err)
 	}
 	if err := c.startAgent(); err != nil {
@@ -145,6 +152,9 @@ func (c *controller) makeDriverConfig(ntype string) map[string]interface{} {
 	}
 	out[HostNetNSKey] = c.hostNS
 	out[netlabel.ExecRoot] = cfg.Daemon.ExecRoot
+	if c.plugins != nil {
+		out[plugins.ConfigKey] = c.plugins
+	}
 	return out
 }
 
@@ -233,3 +243,14 @@ type driverInitializer struct {
 // extraDrivers are registered by New after the built-in drivers (tests set
 // it to add drivers of their own before a controller restores its state).
 var extraDrivers []driverInitializer
+
+// dialInHost opens a TCP connection from the controller's host namespace
+// (TCP plugins listen there, whatever thread calls them).
+func (c *controller) dialInHost(ctx context.Context, network, addr string) (conn net.Conn, err error) {
+	var d net.Dialer
+	err = ns.WithNetNS(c.hostNS, func() error {
+		conn, err = d.DialContext(ctx, network, addr)
+		return err
+	})
+	return conn, err
+}

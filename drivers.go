@@ -6,11 +6,14 @@ import (
 	"github.com/cnmkit/libnetwork/drivers/host"
 	"github.com/cnmkit/libnetwork/drivers/null"
 	"github.com/cnmkit/libnetwork/drivers/overlay"
+	"github.com/cnmkit/libnetwork/drivers/remote"
 	"github.com/cnmkit/libnetwork/drvregistry"
 	"github.com/cnmkit/libnetwork/ipam"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	nullIpam "github.com/cnmkit/libnetwork/ipams/null"
+	remoteIpam "github.com/cnmkit/libnetwork/ipams/remote"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/plugins"
 	"github.com/cnmkit/libnetwork/types"
 )
 
@@ -21,13 +24,14 @@ func getInitializers() []driverInitializer {
 		{host.Init, "host"},
 		{null.Init, "null"},
 		{overlay.Init, "overlay"},
+		{remote.Init, "remote"},
 	}
 }
 
 // initIPAMDrivers registers the built-in IPAM drivers: the default
 // allocator (with the configured address pools and filter as its pool
-// filter) and the null one.
-func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config, filter ipam.PoolFilter) error {
+// filter), the null one and the remote (plugin) one.
+func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config, filter ipam.PoolFilter, pr *plugins.Registry) error {
 	a, err := ipam.NewAllocatorWithPools(cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools)
 	if err != nil {
 		return types.InternalErrorf("initialize default IPAM driver: %w", err)
@@ -38,6 +42,9 @@ func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config, filter ipam
 	}
 	if err := nullIpam.Init(r, nil, nil); err != nil {
 		return types.InternalErrorf("initialize null IPAM driver: %w", err)
+	}
+	if err := remoteIpam.InitWith(r, pr); err != nil {
+		return types.InternalErrorf("initialize remote IPAM driver: %w", err)
 	}
 	return nil
 }

@@ -50,6 +50,8 @@ type DaemonCfg struct {
 	GlobalAddressPools []*net.IPNet
 	// DNS configures the sandboxes' resolv.conf and embedded DNS server.
 	DNS DNSCfg
+	// Plugins says where network and IPAM plugins are found.
+	Plugins PluginCfg
 }
 
 // ClusterCfg configures the gossip agent (multi-host networking); any

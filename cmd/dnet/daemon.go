@@ -35,7 +35,8 @@ Options:
                              bridge: {iptables, ip_forward, userland_proxy,
                              userland_proxy_path}, cluster: {node_name,
                              bind_addr, advertise_addr, gossip_port, join,
-                             gossip_keys}); flags override it. A FILE.toml is
+                             gossip_keys}, plugin_sock_dirs, plugin_spec_dirs);
+                             flags override it. A FILE.toml is
                              the config file of libnetwork's dnet
                              (config.ParseConfig: [daemon], [cluster], [scopes])
   -c FILE                    the same as --config
@@ -53,6 +54,11 @@ Options:
       --userland-proxy       bridge: serve published ports with a proxy process
       --userland-proxy-path PATH
                              bridge: the proxy binary
+      --plugin-sock-dir DIR  look for network and IPAM plugins' NAME.sock here
+                             (repeatable; default /run/docker/plugins)
+      --plugin-spec-dir DIR  look for plugins' NAME.spec and NAME.json here
+                             (repeatable; default /etc/docker/plugins and
+                             /usr/lib/docker/plugins)
 
 Cluster (multi-host networks; any of these runs the gossip agent):
       --node-name NAME       this host's unique name (default: the host name)
@@ -193,6 +199,9 @@ func controllerOptions(cfg daemonConfig, st *server.State) []config.Option {
 	}
 	opts = append(opts, seedOptions(cfg)...)
 	opts = append(opts, clusterOptions(cfg)...)
+	if cfg.PluginSockDirs != nil || cfg.PluginSpecDirs != nil {
+		opts = append(opts, config.OptionPluginDirs(cfg.PluginSockDirs, cfg.PluginSpecDirs))
+	}
 	if cfg.ResolvConf != "" {
 		opts = append(opts, config.OptionHostResolvConf(cfg.ResolvConf))
 	}

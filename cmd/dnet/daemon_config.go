@@ -26,6 +26,10 @@ type daemonConfig struct {
 	ResolvConf    string        `json:"resolv_conf"`
 	Bridge        bridgeConfig  `json:"bridge"`
 	Cluster       clusterConfig `json:"cluster"`
+	// PluginSockDirs and PluginSpecDirs are searched for network and IPAM
+	// plugins (default: Docker's plugin dirs).
+	PluginSockDirs []string `json:"plugin_sock_dirs"`
+	PluginSpecDirs []string `json:"plugin_spec_dirs"`
 
 	seed *config.Config // a TOML config file of the seed's dnet, if given
 }
@@ -98,6 +102,8 @@ type daemonFlags struct {
 	cfg        daemonConfig
 	defBridge  onOff
 	cluster    clusterFlags
+	sockDirs   listFlag
+	specDirs   listFlag
 }
 
 func (f *daemonFlags) register(fs *flag.FlagSet) {
@@ -114,6 +120,8 @@ func (f *daemonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.cfg.Bridge.IPForward, "ip-forward", true, "")
 	fs.BoolVar(&f.cfg.Bridge.UserlandProxy, "userland-proxy", false, "")
 	fs.StringVar(&f.cfg.Bridge.UserlandProxyPath, "userland-proxy-path", "", "")
+	fs.Var(&f.sockDirs, "plugin-sock-dir", "")
+	fs.Var(&f.specDirs, "plugin-spec-dir", "")
 	f.cluster.register(fs)
 }
 
@@ -142,6 +150,10 @@ func (f *daemonFlags) apply(fs *flag.FlagSet, cfg *daemonConfig) {
 			cfg.Bridge.UserlandProxy = f.cfg.Bridge.UserlandProxy
 		case "userland-proxy-path":
 			cfg.Bridge.UserlandProxyPath = f.cfg.Bridge.UserlandProxyPath
+		case "plugin-sock-dir":
+			cfg.PluginSockDirs = append([]string{}, f.sockDirs...)
+		case "plugin-spec-dir":
+			cfg.PluginSpecDirs = append([]string{}, f.specDirs...)
 		default:
 			f.cluster.apply(fl.Name, &cfg.Cluster)
 		}
