@@ -360,6 +360,8 @@ func unreachable(t testing.TB, from, srv netns.NsHandle, ip net.IP, port int) {
 // namespaces pinned under the exec root.
 type snapshot struct {
 	links, ipt, ip6t, nft, netns string
+	net                          testutils.NetState
+	procs, mounts                string
 }
 
 func (e *bridgeEnv) snapshot() snapshot {
@@ -381,7 +383,25 @@ func (e *bridgeEnv) snapshot() snapshot {
 		return nil
 	})
 	return snapshot{links: strings.Join(names, " "), ipt: e.save("iptables-save"), ip6t: e.save("ip6tables-save"),
-		nft: nftdump.State(e.t, e.host), netns: strings.Join(pinned, " ")}
+		nft: nftdump.State(e.t, e.host), netns: strings.Join(pinned, " "),
+		net: testutils.SnapNetState(e.t, e.host), procs: testutils.ChildProcesses(e.t), mounts: mountsUnder(e.t, e.execRoot)}
+}
+
+// mountsUnder lists the mount points below dir (dir itself excluded).
+func mountsUnder(t testing.TB, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			out = append(out, f[4])
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }
 
 // save returns the output of bin in the host namespace without comments
@@ -417,6 +437,13 @@ func (e *bridgeEnv) save(bin string) string {
 	return out.String()
 }
 
+// withoutProcs is s without its child processes, for tests that restart
+// processes of their own.
+func (s snapshot) withoutProcs() snapshot {
+	s.procs = ""
+	return s
+}
+
 func (s snapshot) diff(o snapshot) string {
 	var d []string
 	if s.links != o.links {
@@ -433,6 +460,15 @@ func (s snapshot) diff(o snapshot) string {
 	}
 	if s.netns != o.netns {
 		d = append(d, fmt.Sprintf("namespaces: %s\nwere: %s", s.netns, o.netns))
+	}
+	if nd := s.net.Diff(o.net); nd != "" {
+		d = append(d, nd)
+	}
+	if s.procs != o.procs {
+		d = append(d, fmt.Sprintf("child processes:\n%s\nwere:\n%s", s.procs, o.procs))
+	}
+	if s.mounts != o.mounts {
+		d = append(d, fmt.Sprintf("mounts: %s\nwere: %s", s.mounts, o.mounts))
 	}
 	return strings.Join(d, "\n")
 }
