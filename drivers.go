@@ -4,6 +4,8 @@ import (
 	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/drivers/bridge"
 	"github.com/cnmkit/libnetwork/drivers/host"
+	"github.com/cnmkit/libnetwork/drivers/ipvlan"
+	"github.com/cnmkit/libnetwork/drivers/macvlan"
 	"github.com/cnmkit/libnetwork/drivers/null"
 	"github.com/cnmkit/libnetwork/drivers/overlay"
 	"github.com/cnmkit/libnetwork/drivers/remote"
@@ -22,6 +24,8 @@ func getInitializers() []driverInitializer {
 	return []driverInitializer{
 		{bridge.Init, "bridge"},
 		{host.Init, "host"},
+		{ipvlan.Init, "ipvlan"},
+		{macvlan.Init, "macvlan"},
 		{null.Init, "null"},
 		{overlay.Init, "overlay"},
 		{remote.Init, "remote"},

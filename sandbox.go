@@ -65,10 +65,12 @@ type sandbox struct {
 	endpoints []*endpoint // joined endpoints
 	gwEp      *endpoint   // endpoint giving the default gateway and external connectivity
 	pending   []osl.Interface
-	reapArmed bool
-	inDelete  bool
-	deleted   bool
-	kv        kvMeta
+	// retiredMACs are the left macvlan links of pending (see retiredMACs).
+	retiredMACs []retiredMAC
+	reapArmed   bool
+	inDelete    bool
+	deleted     bool
+	kv          kvMeta
 
 	dns     sandboxDNS              // hosts file, resolv.conf and resolver
 	dnsView atomic.Pointer[dnsView] // what name lookups search

@@ -8,6 +8,7 @@ import (
 	"github.com/cnmkit/libnetwork/osl"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // removalDelay is how long a left interface waits, down and without
@@ -42,10 +43,13 @@ func (sb *sandbox) populateEndpoint(osSb osl.Sandbox, ep *endpoint, srcName, dst
 		if ep.iface.mac != nil {
 			opts = append(opts, osl.WithMacAddress(ep.iface.mac))
 		}
+		mac := ep.iface.mac
 		ep.mu.Unlock()
 		if len(routes) > 0 {
 			opts = append(opts, osl.WithRoutes(routes))
 		}
+		// Its MAC may still be taken by a left macvlan interface.
+		retiredMACs.free(mac)
 		// A link not born in the sandbox is looked for in the caller's
 		// namespace: make that the controller's host namespace.
 		err := ns.WithNetNS(sb.ctrl.hostNS, func() error { return osSb.AddInterface(srcName, dstPrefix, opts...) })
@@ -106,15 +110,21 @@ func (sb *sandbox) clearEndpoint(osSb osl.Sandbox, srcName, dstName string, info
 }
 
 // retireInterface takes a left interface out of service at once (down, no
-// addresses) and deletes it after removalDelay, unless the sandbox goes first.
+// addresses; a macvlan link stays up, see retiredMACs) and deletes it
+// after removalDelay, unless the sandbox goes first.
 func (sb *sandbox) retireInterface(osSb osl.Sandbox, i osl.Interface) {
 	name := i.DstName()
+	downIdx, downMAC := 0, net.HardwareAddr(nil)
 	err := osSb.InvokeNetlink(func(nlh *netlink.Handle) error {
 		l, err := nlh.LinkByName(name)
 		if err != nil {
 			return err
 		}
-		if err := nlh.LinkSetDown(l); err != nil {
+		// A macvlan link stays up (see retiredMACs): without its
+		// addresses it already carries nothing of ours.
+		if l.Type() == "macvlan" {
+			downIdx, downMAC = l.Attrs().Index, l.Attrs().HardwareAddr
+		} else if err := nlh.LinkSetDown(l); err != nil {
 			return err
 		}
 		// Marked, so that a restart after a crash knows it is ours to delete.
@@ -139,8 +149,18 @@ func (sb *sandbox) retireInterface(osSb osl.Sandbox, i osl.Interface) {
 		}
 		return
 	}
+	var rl *retiredLink
+	if downIdx != 0 {
+		if h, err := netns.GetFromPath(osSb.Key()); err == nil {
+			rl = retiredMACs.add(h, downIdx, downMAC)
+			h.Close()
+		}
+	}
 	sb.mu.Lock()
 	sb.pending = append(sb.pending, i)
+	if rl != nil {
+		sb.retiredMACs = append(sb.retiredMACs, retiredMAC{mac: downMAC, link: rl})
+	}
 	arm := !sb.reapArmed
 	sb.reapArmed = true
 	sb.mu.Unlock()
@@ -152,8 +172,8 @@ func (sb *sandbox) retireInterface(osSb osl.Sandbox, i osl.Interface) {
 // drainRemovals deletes the interfaces waiting for removal now.
 func (sb *sandbox) drainRemovals() {
 	sb.mu.Lock()
-	list := sb.pending
-	sb.pending = nil
+	list, macs := sb.pending, sb.retiredMACs
+	sb.pending, sb.retiredMACs = nil, nil
 	sb.reapArmed = false
 	sb.mu.Unlock()
 	for _, i := range list {
@@ -161,10 +181,15 @@ func (sb *sandbox) drainRemovals() {
 			logrus.WithFields(logrus.Fields{"sid": sb.id, "iface": i.DstName()}).WithError(err).Warn("remove left interface")
 		}
 	}
+	for _, m := range macs {
+		retiredMACs.forget(m.mac, m.link)
+	}
 }
 
 // dropRemovals forgets the interfaces waiting for removal (their namespace
-// is being destroyed).
+// is being destroyed). Left macvlan links stay in retiredMACs, holding
+// their namespace, until the removal timer: until the namespace's end
+// frees them, their MACs may be needed.
 func (sb *sandbox) dropRemovals() {
 	sb.mu.Lock()
 	sb.pending = nil

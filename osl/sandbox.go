@@ -218,6 +218,25 @@ func (n *namespace) close() {
 
 func (n *namespace) Key() string { return n.key }
 
+// Close releases the sandbox's handles (its netlink socket and namespace
+// handle) and leaves its namespace pinned, for the next controller to
+// reopen: a stopping controller's sandboxes must not keep their
+// namespaces alive once unpinned. The sandbox cannot be used afterwards.
+func (n *namespace) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.destroyed {
+		return nil
+	}
+	n.destroyed = true
+	n.close()
+	for _, i := range n.ifaces {
+		i.removed = true
+	}
+	n.pinned = false // not ours to unpin any more
+	return nil
+}
+
 func (n *namespace) Destroy() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()

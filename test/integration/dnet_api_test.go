@@ -29,6 +29,7 @@ func TestDnet(t *testing.T) {
 	t.Run("TCP", func(t *testing.T) { testDnetTCP(t, bins) })
 	t.Run("ConfigFile", func(t *testing.T) { testDnetConfigFile(t, bins) })
 	t.Run("DefaultBridge", func(t *testing.T) { testDnetDefaultBridge(t, bins) })
+	t.Run("Macvlan", func(t *testing.T) { testDnetMacvlan(t, bins) })
 	t.Run("Demo", func(t *testing.T) { testDnetDemo(t, bins) })
 }
 
