@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/ns"
@@ -23,9 +24,26 @@ const (
 // Features lists every feature KernelHas knows.
 var Features = []string{FeatureDummy, FeatureVLAN, FeatureIPVlan, FeatureESP}
 
+var (
+	probeMu   sync.Mutex
+	probeSeen = map[string]error{}
+)
+
 // KernelHas reports, with nil, that the running kernel has feature: it
-// makes one in a throwaway namespace. The error says why not.
+// makes one in a throwaway namespace (once per feature and process). The
+// error says why not.
 func KernelHas(feature string) error {
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	if err, ok := probeSeen[feature]; ok {
+		return err
+	}
+	err := probeFeature(feature)
+	probeSeen[feature] = err
+	return err
+}
+
+func probeFeature(feature string) error {
 	return inThrowawayNS(func(h *netlink.Handle) error {
 		parent := func() (netlink.Link, error) {
 			v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "probe0"}, PeerName: "probe1"}

@@ -30,6 +30,8 @@ type suite struct {
 // need a feature the host kernel may lack.
 var suites = []suite{
 	{"kernel", ".", "^TestKernel"},
+	{"lowerdrv", "../../drivers/internal/lowerdrv", "^(TestIpvlan|TestVLANParent|TestInternalNetworkOnDummy)"},
+	{"parent", "../../drivers/internal/parent", "^(TestVLANSubInterface|TestDummyParent)$"},
 }
 
 // vmTimeout bounds one VM run, boot included.

@@ -2,6 +2,7 @@ package lowerdrv_test
 
 import (
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,6 +79,11 @@ func TestVLANParent(t *testing.T) {
 	// must not be reached.
 	rl, err := e.rnl.LinkByName("rtr0")
 	must(t, err)
+	// The router answers ARP only on the link that holds the address, so
+	// 10.154.0.2 (VLAN 20) is not reachable through VLAN 10 by its ARP.
+	testutils.InNS(t, e.rtr, func() error {
+		return os.WriteFile("/proc/sys/net/ipv4/conf/all/arp_ignore", []byte("1"), 0o644)
+	})
 	for _, v := range []struct {
 		vid  int
 		addr string

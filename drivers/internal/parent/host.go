@@ -133,6 +133,10 @@ func (h *Host) find(name string, sp Spec, internal bool) (Link, error) {
 		if err := usable(lower); err != nil {
 			return Link{}, err
 		}
+		if lower.Attrs().Flags&net.FlagUp == 0 {
+			// The kernel refuses to bring a VLAN up on a down link (ENETDOWN).
+			return Link{}, types.BadRequestErrorf("parent %s: link %s is down: bring it up first", sp.Name, sp.Link)
+		}
 		nl = &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: name, Flags: net.FlagUp, ParentIndex: lower.Attrs().Index, TxQLen: -1},
 			VlanId: sp.VID, VlanProtocol: netlink.VLAN_PROTOCOL_8021Q}
 	case sp.vlanErr != nil:

@@ -36,6 +36,9 @@ func newHostEnv(t *testing.T, driver string) *hostEnv {
 	if err := nlh.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "peer0"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := nlh.LinkSetUp(&netlink.Veth{LinkAttrs: la}); err != nil {
+		t.Fatal(err)
+	}
 	h, err := NewHost(driver, ns, nlh)
 	if err != nil {
 		t.Fatal(err)
@@ -312,4 +315,23 @@ func mustNS(t *testing.T, e *hostEnv) netns.NsHandle {
 	}
 	t.Cleanup(func() { h.Close() })
 	return h
+}
+
+func TestVLANOnDownLinkRefused(t *testing.T) {
+	e := newHostEnv(t, "macvlan")
+	par, err := e.nlh.LinkByName("par0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.nlh.LinkSetDown(par); err != nil {
+		t.Fatal(err)
+	}
+	before := e.links()
+	_, err = e.h.Attach(claimOn("n1", "10.1.0.0/24"), spec(t, "par0.10"), false)
+	if !types.IsBadRequest(err) || !strings.Contains(err.Error(), "par0 is down") {
+		t.Fatalf("got %v, want a BadRequest naming the down link", err)
+	}
+	if after := e.links(); after != before {
+		t.Fatalf("links changed: %v → %v", before, after)
+	}
 }
