@@ -13,18 +13,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A mapping without proxy keeps a socket bound to its host address and
-// port, as Docker's daemon does without the userland proxy (Docker's also
-// listens; a listening socket nobody accepts on made the first connection
-// of a port published again at once time out now and then, so ours is
-// bound only, which holds the port against every bind as well). Taking the
-// port fails when a host process has it, and no host process can bind it
-// while the mapping lasts. The socket sets neither SO_REUSEADDR nor
-// SO_REUSEPORT, so even a process setting them cannot share the port (the
-// kernel lets sockets share a port only when all of them set the option).
-// An IPv6 socket is IPV6_V6ONLY and leaves the IPv4 port alone. Nothing
-// reaches the socket: the DNAT of prerouting and output sends the traffic
-// of the mapping to the container before local delivery.
+// A mapping without proxy keeps a socket on its host address and port, as
+// Docker's daemon does without the userland proxy: TCP and SCTP bound and
+// listening, UDP bound. Taking the port fails when a host process has it,
+// and no host process can bind it while the mapping lasts. The socket sets
+// neither SO_REUSEADDR nor SO_REUSEPORT, so even a process setting them
+// cannot share the port (for UDP the kernel lets sockets share a port only
+// when all of them set the option). An IPv6 socket is IPV6_V6ONLY and
+// leaves the IPv4 port alone. Nobody accepts on the listening socket, but
+// nothing reaches it either: the DNAT of prerouting and output sends the
+// traffic of the mapping to the container before local delivery.
 
 // heldSocket is the socket a mapping holds its host port with.
 type heldSocket struct{ fd int }
@@ -37,7 +35,7 @@ func (h *heldSocket) close() {
 	}
 }
 
-// holdPort binds m's host address and
+// holdPort binds (and for TCP and SCTP listens on) m's host address and
 // port with a socket of the portmapper's namespace: NetNSPath's, made on a
 // thread that enters it whatever namespace the caller is in; without
 // NetNSPath, the caller's, where such a portmapper programs its rules and
@@ -88,6 +86,12 @@ func (pm *PortMapper) holdPort(m *mapping) (*heldSocket, error) {
 	if err := unix.Bind(fd, sa); err != nil {
 		h.close()
 		return nil, holdError(m, "bind", err)
+	}
+	if typ == unix.SOCK_STREAM {
+		if err := unix.Listen(fd, 1); err != nil {
+			h.close()
+			return nil, holdError(m, "listen on", err)
+		}
 	}
 	return h, nil
 }

@@ -89,8 +89,8 @@ func (pm *PortMapper) hostIPFor(hostIP, ctrIP net.IP) (net.IP, error) {
 // dynamic port when both are 0. A nil hostIP means the default host IP.
 // With useProxy (and the portmapper's UserlandProxy) a proxy serves the
 // host's loopback; it is bound when MapRange returns. Without the proxy,
-// the portmapper holds the host port with a socket of its namespace
-// (bound, not listening; none for SCTP when the kernel has no SCTP),
+// the portmapper holds the host port with a socket of its namespace (TCP
+// and SCTP listening, UDP bound; none for SCTP when the kernel has none),
 // closed when the mapping goes: a port in use on the host is a Conflict
 // error wrapping EADDRINUSE, and a range or a dynamic port moves on to the
 // next port. Re-mapping a mapping of an earlier run whose rules stayed
