@@ -16,7 +16,7 @@ import (
 func init() {
 	// Registered at init so that no libkv.NewStore call can race with the
 	// (unlocked) libkv backend registry. "etcd" is our etcd v3 backend
-// (datastore/etcdkv), not libkv's v2 one.
+	// (datastore/etcdkv), not libkv's v2 one.
 	boltdb.Register()
 	etcdkv.Register()
 }

@@ -115,4 +115,3 @@ func (l *lock) Unlock() error {
 	}
 	return nil
 }
-
