@@ -47,8 +47,9 @@
 // to its minimum), kept alive while held. While held, the key itself holds
 // LockOptions.Value; the mutex's waiters queue under "key/". Lock blocks
 // until held (store.ErrCannotLock when stopChan closes first) and returns a
-// channel closed when the lock is lost: its lease ended, RenewLock closed
-// and the TTL passed, or the Store closed. Unlock revokes the lease. A
+// channel closed when the lock is lost or no longer kept alive: its lease
+// ended, RenewLock closed (the lease then lapses after its TTL) or the
+// Store closed. Unlock revokes the lease. A
 // holder that dies or is cut off loses the lock when its lease expires,
 // TTL after its last keep-alive.
 //
