@@ -145,3 +145,28 @@ func TestEtcdProviderErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEtcdTLSConfig: the seed's kv TLS options (config.OptionKVOpts) give
+// a datastore that talks to an etcd requiring client certificates.
+func TestEtcdTLSConfig(t *testing.T) {
+	p := testutils.NewPKI(t)
+	e := testutils.StartEtcd(t, p.EtcdTLS(p.ClientTLS(t)))
+	cfg := config.New(
+		config.OptionKVProvider("etcd"),
+		config.OptionKVProviderURL(e.ClientAddr),
+		config.OptionKVOpts(map[string]string{
+			config.KVCACertFile: p.CA, config.KVCertFile: p.ClientCert, config.KVKeyFile: p.ClientKey,
+		}),
+	)
+	ds, err := datastore.NewDataStore(datastore.GlobalScope, cfg.Scopes[datastore.GlobalScope])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ds.Close)
+	if err := ds.PutObjectAtomic(newObj("tls", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, ds, "tls"); got.Count != 3 {
+		t.Fatalf("read back %+v", got)
+	}
+}

@@ -120,7 +120,9 @@ func tlsConfig(cfg *store.Config) (*tls.Config, error) {
 		if err != nil {
 			return nil, types.BadRequestErrorf("etcd TLS cert %q / key %q: %w", c.CertFile, c.KeyFile, err)
 		}
-		t.Certificates = append(t.Certificates, pair)
+		if len(t.Certificates) == 0 { // cfg.TLS may carry the same pair
+			t.Certificates = []tls.Certificate{pair}
+		}
 	}
 	if c.CACertFile != "" {
 		pem, err := os.ReadFile(c.CACertFile)
@@ -131,7 +133,9 @@ func tlsConfig(cfg *store.Config) (*tls.Config, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, types.BadRequestErrorf("etcd TLS CA file %q: no PEM certificate in it", c.CACertFile)
 		}
-		t.RootCAs = pool
+		if t.RootCAs == nil {
+			t.RootCAs = pool
+		}
 	}
 	return t, nil
 }
