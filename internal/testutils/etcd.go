@@ -47,8 +47,9 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) *Etcd {
 		t.Skipf("skipped: %s not installed (hack/install-deps.sh installs Debian's etcd-server): %v", EtcdBinary, err)
 	}
 	dir := t.TempDir()
-	e := &Etcd{t: t, DataDir: filepath.Join(dir, "data"), ClientAddr: freeAddr(t),
-		peerURL: "http://" + freeAddr(t), tls: tlsFiles, logFile: filepath.Join(dir, "etcd.log")}
+	addrs := freeAddrs(t, 2)
+	e := &Etcd{t: t, DataDir: filepath.Join(dir, "data"), ClientAddr: addrs[0],
+		peerURL: "http://" + addrs[1], tls: tlsFiles, logFile: filepath.Join(dir, "etcd.log")}
 	t.Cleanup(e.Stop)
 	e.Start()
 	return e
@@ -147,13 +148,18 @@ func (e *Etcd) Log() string {
 	return string(b)
 }
 
-// freeAddr returns 127.0.0.1:port with a port that was free just now.
-func freeAddr(t testing.TB) string {
+// freeAddrs returns n distinct 127.0.0.1:port addresses whose ports were
+// free just now (all held open together, so none repeats).
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
+	out := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("find a free port: %v", err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return out
 }
