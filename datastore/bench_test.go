@@ -8,6 +8,7 @@ import (
 
 	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/datastore/memkv"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 )
 
 // latencies records per-op durations and reports p50 and p99.
@@ -22,22 +23,28 @@ func (l latencies) report(b *testing.B) {
 	b.ReportMetric(float64(l[len(l)*99/100].Nanoseconds()), "p99-ns")
 }
 
-func benchStores(b *testing.B) map[string]datastore.DataStore {
-	name := b.Name()
-	srv := memkv.Serve(name)
-	b.Cleanup(srv.Stop)
-	return map[string]datastore.DataStore{
-		"local-boltdb": openLocal(b, b.TempDir()),
-		"global-memkv": openGlobal(b, name, 5*time.Second),
+// benchStores are the stores the benchmarks compare; global-etcd is a
+// real etcd on loopback (skipped where etcd is not installed).
+var benchStores = []string{"local-boltdb", "global-memkv", "global-etcd"}
+
+func benchStore(b *testing.B, kind string) datastore.DataStore {
+	switch kind {
+	case "local-boltdb":
+		return openLocal(b, b.TempDir())
+	case "global-memkv":
+		srv := memkv.Serve(b.Name())
+		b.Cleanup(srv.Stop)
+		return openGlobal(b, b.Name(), 5*time.Second)
 	}
+	return openEtcd(b, testutils.StartEtcd(b, nil).ClientAddr, 5*time.Second)
 }
 
 // BenchmarkPutObjectAtomic updates one object with CAS (a disk write with
-// fsync for boltdb).
+// fsync for boltdb; one etcd transaction, fsynced by the member, for etcd).
 func BenchmarkPutObjectAtomic(b *testing.B) {
-	for _, name := range []string{"local-boltdb", "global-memkv"} {
+	for _, name := range benchStores {
 		b.Run(name, func(b *testing.B) {
-			ds := benchStores(b)[name]
+			ds := benchStore(b, name)
 			o := newObj("a", 0, "tag")
 			if err := ds.PutObjectAtomic(o); err != nil {
 				b.Fatal(err)
@@ -61,9 +68,9 @@ func BenchmarkPutObjectAtomic(b *testing.B) {
 // BenchmarkGetObject reads one of 1000 objects (from the cache for the
 // local scope).
 func BenchmarkGetObject(b *testing.B) {
-	for _, name := range []string{"local-boltdb", "global-memkv"} {
+	for _, name := range benchStores {
 		b.Run(name, func(b *testing.B) {
-			ds := benchStores(b)[name]
+			ds := benchStore(b, name)
 			const n = 1000
 			keys := make([]string, n)
 			for i := 0; i < n; i++ {

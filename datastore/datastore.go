@@ -23,8 +23,9 @@
 //
 // # Global scope
 //
-// The global scope uses any libkv backend the embedder registered (looked
-// up by provider name through libkv.NewStore). It is not cached. Every
+// The global scope uses a libkv backend looked up by provider name through
+// libkv.NewStore: "etcd" (etcd v3, package etcdkv, registered here) or any
+// other the embedder registered. It is not cached. Every
 // backend call runs in its own goroutine and is abandoned after the call
 // timeout (store.Config.ConnectionTimeout, else DefaultCallTimeout): an
 // unreachable store yields ErrNotReachable (a types.NoServiceError), never

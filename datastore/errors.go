@@ -36,6 +36,13 @@ func (d *datastore) translate(op, key string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, store.ErrNotReachable) && !errors.Is(err, ErrNotReachable):
+		// A backend's own typed unavailability (etcdkv: Timeout or
+		// NoService): keep its class, add ours and the store's address.
+		if types.IsTimeout(err) {
+			return types.TimeoutErrorf("datastore %s %s on %s %s: %w: %w", op, key, d.provider, d.address, ErrNotReachable, err)
+		}
+		return types.NoServiceErrorf("datastore %s %s on %s %s: %w: %w", op, key, d.provider, d.address, ErrNotReachable, err)
 	case isTyped(err):
 		return err
 	case errors.Is(err, store.ErrKeyNotFound):

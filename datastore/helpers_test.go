@@ -10,6 +10,7 @@ import (
 
 	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/datastore/memkv"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/docker/libkv/store"
 )
 
@@ -19,7 +20,9 @@ func TestMain(m *testing.M) {
 		holdFile(os.Getenv(holdEnv))
 		return
 	}
-	os.Exit(m.Run())
+	// As root, in network namespaces of their own: the etcd servers the
+	// tests start listen on the tests' own loopback.
+	testutils.IsolatedMain(m)
 }
 
 // testObj is a KVObject with a slice, to catch shallow copies.
@@ -108,6 +111,9 @@ var scopes = []struct {
 		s := memkv.Serve(name)
 		t.Cleanup(s.Stop)
 		return openGlobal(t, name, 5*time.Second)
+	}},
+	{"global-etcd", func(t testing.TB) datastore.DataStore {
+		return openEtcd(t, testutils.StartEtcd(t, nil).ClientAddr, 5*time.Second)
 	}},
 	{"local-memkv", func(t testing.TB) datastore.DataStore {
 		name := t.Name()

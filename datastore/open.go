@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cnmkit/libnetwork/datastore/etcdkv"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/docker/libkv"
 	"github.com/docker/libkv/store"
@@ -14,8 +15,10 @@ import (
 
 func init() {
 	// Registered at init so that no libkv.NewStore call can race with the
-	// (unlocked) libkv backend registry.
+	// (unlocked) libkv backend registry. "etcd" is our etcd v3 backend
+	// (datastore/etcdkv), not libkv's v2 one.
 	boltdb.Register()
+	etcdkv.Register()
 }
 
 // NewDataStore opens the store of scope (LocalScope or GlobalScope) that

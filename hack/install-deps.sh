@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, where it is missing:
 # Debian packages (iptables, iproute2, iperf3, kmod, dbus-daemon for the
-# firewalld test) and staticcheck.
+# firewalld test, etcd-server for the etcd store tests) and staticcheck.
 set -euo pipefail
 
 need=()
@@ -10,6 +10,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 command -v modprobe >/dev/null 2>&1 || need+=(kmod)
 command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
