@@ -76,8 +76,8 @@ printf '#!/bin/sh\nexec /usr/sbin/modprobe -d %q "$@"\n' "$cache/kernel" >"$run/
 chmod +x "$run/ctl/modprobe"
 {
   echo 'echo'  # the console's first line carries the firmware's noise
-  echo 'echo /run/modprobe >/proc/sys/kernel/modprobe'
-  for m in "${mods[@]}"; do echo "/run/modprobe $m || { echo CNMKIT-VM-STATUS 97; echo o >/proc/sysrq-trigger; }"; done
+  echo 'echo /run/vmctl/modprobe >/proc/sys/kernel/modprobe'
+  for m in "${mods[@]}"; do echo "/run/vmctl/modprobe $m || { echo CNMKIT-VM-STATUS 97; echo o >/proc/sysrq-trigger; }"; done
   printf 'cd %q\n' "$wdir"
   printf '%q ' "$@"; echo
   echo 'echo "CNMKIT-VM-STATUS $?"'
@@ -93,10 +93,11 @@ for m in $early; do [ -e /ko/\$m.ko ] && insmod /ko/\$m.ko; [ -e /ko/\$m.ko.xz ]
 mount -t 9p -o $p9,ro host /new || poweroff -f
 mount -t proc proc /new/proc; mount -t sysfs sys /new/sys; mount -t devtmpfs dev /new/dev
 mount -t tmpfs tmp /new/tmp; mount -t tmpfs tmp /new/var/tmp 2>/dev/null
-mount -t 9p -o $p9 ctl /new/run
+mount -t tmpfs run /new/run; mkdir -p /new/run/vmctl
+mount -t 9p -o $p9 ctl /new/run/vmctl
 mkdir -p /new$wdir
 mount -t 9p -o $p9 work /new$wdir || poweroff -f
-exec switch_root /new /bin/bash /run/guest.sh
+exec switch_root /new /bin/bash /run/vmctl/guest.sh
 INIT
 chmod +x "$run/root/init"
 (cd "$run/root" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip >"$run/initrd.gz")
