@@ -10,17 +10,26 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 )
 
-// ExternalKeySocketDir is where a controller listens for SetExternalKey
-// calls, one unix socket per controller named CONTROLLER-ID.sock. The
-// directory is fixed (as libnetwork's was) because the caller, typically an
-// OCI prestart hook, knows only the controller's ID.
+// ExternalKeySocketDir is where a controller with the default exec root
+// (/run/cnmkit) listens for SetExternalKey calls, one unix socket per
+// controller named by the first 16 characters of its ID. A controller with another exec root
+// listens in EXECROOT/setkey: reach it with SetExternalKeyAt.
 var ExternalKeySocketDir = "/run/cnmkit/setkey"
+
+// externalKeyDir is the socket dir of a controller whose exec root is execRoot.
+func externalKeyDir(execRoot string) string {
+	if execRoot == "" || filepath.Clean(execRoot) == filepath.Dir(ExternalKeySocketDir) {
+		return ExternalKeySocketDir
+	}
+	return filepath.Join(execRoot, "setkey")
+}
 
 // externalKeyTimeout bounds one SetExternalKey exchange.
 const externalKeyTimeout = 30 * time.Second
@@ -43,13 +52,19 @@ type setKeyReply struct {
 // containerID in the controller controllerID running on this host: the
 // sandbox must have been created with OptionUseExternalKey.
 func SetExternalKey(controllerID string, containerID string, key string) error {
+	return SetExternalKeyAt("", controllerID, containerID, key)
+}
+
+// SetExternalKeyAt is SetExternalKey for a controller whose exec root
+// (config.OptionExecRoot) is execRoot; "" is the default.
+func SetExternalKeyAt(execRoot, controllerID, containerID, key string) error {
 	if controllerID == "" || strings.ContainsAny(controllerID, "/\x00") {
 		return types.BadRequestErrorf("invalid controller ID %q", controllerID)
 	}
 	if containerID == "" || key == "" {
 		return types.BadRequestErrorf("set external key: container ID %q and key %q must not be empty", containerID, key)
 	}
-	path := externalKeySocket(controllerID)
+	path := externalKeySocket(execRoot, controllerID)
 	conn, err := net.DialTimeout("unix", path, externalKeyTimeout)
 	if err != nil {
 		return types.NoServiceErrorf("controller %s is not listening on %s: %w", controllerID, path, err)
@@ -78,8 +93,30 @@ func SetExternalKey(controllerID string, containerID string, key string) error {
 	}
 }
 
-func externalKeySocket(controllerID string) string {
-	return filepath.Join(ExternalKeySocketDir, controllerID+".sock")
+// externalKeySocket is the socket of controllerID: named by the ID's first
+// 16 characters, which keeps the path within a unix socket's 107 bytes.
+func externalKeySocket(execRoot, controllerID string) string {
+	name := controllerID
+	if len(name) > 16 {
+		name = name[:16]
+	}
+	return filepath.Join(externalKeyDir(execRoot), name+".sock")
+}
+
+// sweepDeadSockets removes the sockets in dir nobody listens on any more
+// (a controller killed before it could remove its own).
+func sweepDeadSockets(dir string) {
+	socks, _ := filepath.Glob(filepath.Join(dir, "*.sock"))
+	for _, p := range socks {
+		c, err := net.DialTimeout("unix", p, time.Second)
+		if err == nil {
+			c.Close()
+			continue
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			_ = os.Remove(p)
+		}
+	}
 }
 
 // externalKeyListener serves SetExternalKey calls for one controller.
@@ -91,10 +128,12 @@ type externalKeyListener struct {
 
 // startExternalKeyListener listens on the controller's socket.
 func (c *controller) startExternalKeyListener() (*externalKeyListener, error) {
-	if err := os.MkdirAll(ExternalKeySocketDir, 0o700); err != nil {
-		return nil, types.InternalErrorf("external key socket dir %s: %w", ExternalKeySocketDir, err)
+	dir := externalKeyDir(c.execRoot())
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, types.InternalErrorf("external key socket dir %s: %w", dir, err)
 	}
-	path := externalKeySocket(c.id)
+	sweepDeadSockets(dir)
+	path := externalKeySocket(c.execRoot(), c.id)
 	_ = os.Remove(path) // the IDs are random: a file here is a dead socket
 	l, err := net.Listen("unix", path)
 	if err != nil {

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,7 @@ func TestBridgeSetExternalKeyHook(t *testing.T) {
 	path, h := runtimeNS(t)
 	pid := strings.Split(path, "/")[2]
 
-	cmd := exec.Command(hook, cid, e.c.ID())
+	cmd := exec.Command(hook, cid, e.c.ID(), e.execRoot)
 	cmd.Stdin = strings.NewReader(fmt.Sprintf(`{"ociVersion":"1.0.2","id":%q,"status":"created","pid":%s,"bundle":"/x"}`, cid, pid))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("cnm-setkey: %v\n%s", err, out)
@@ -52,7 +53,7 @@ func TestBridgeSetExternalKeyHook(t *testing.T) {
 	reach(t, b.h, h, ep.Info().Iface().Address().IP, 7112)
 
 	// A failing hook says why, with the error's class kept.
-	bad := exec.Command(hook, "no-such-container", e.c.ID())
+	bad := exec.Command(hook, "no-such-container", e.c.ID(), e.execRoot)
 	bad.Stdin = strings.NewReader(`{"pid":` + pid + `}`)
 	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "no-such-container") {
 		t.Fatalf("cnm-setkey for an unknown container: %v, %s", err, out)
@@ -70,7 +71,7 @@ func TestBridgeSetExternalKeyErrors(t *testing.T) {
 	n := e.network("hookerr", "10.127.0.0/24", nil)
 	own := e.run(n, "own") // a sandbox with a namespace of its own
 	path, _ := runtimeNS(t)
-	sock := filepath.Join(libnetwork.ExternalKeySocketDir, e.c.ID()+".sock")
+	sock := filepath.Join(e.execRoot, "setkey", e.c.ID()[:16]+".sock")
 	if _, err := os.Stat(sock); err != nil {
 		t.Fatalf("controller socket: %v", err)
 	}
@@ -92,7 +93,7 @@ func TestBridgeSetExternalKeyErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := libnetwork.SetExternalKey(tc.controller, tc.container, tc.k)
+			err := libnetwork.SetExternalKeyAt(e.execRoot, tc.controller, tc.container, tc.k)
 			if err == nil || !tc.is(err) || !strings.Contains(err.Error(), tc.names) {
 				t.Fatalf("SetExternalKey: %v; want the right class, naming %q", err, tc.names)
 			}
@@ -103,7 +104,25 @@ func TestBridgeSetExternalKeyErrors(t *testing.T) {
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Fatalf("the controller's socket is left after Stop: %v", err)
 	}
+	// The socket of a controller killed before it could remove it (a dead
+	// socket file) goes at the next start; a live one of another stays.
+	dir := filepath.Dir(sock)
+	dead := filepath.Join(dir, "dead.sock")
+	l, err := net.Listen("unix", dead)
+	must(t, err)
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	live := filepath.Join(dir, "live.sock")
+	ll, err := net.Listen("unix", live)
+	must(t, err)
+	defer ll.Close()
 	e.start()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("a dead socket is left after a start: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("a live socket was removed: %v", err)
+	}
 }
 
 // sameFile reports whether paths a and b name the same inode.
