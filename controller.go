@@ -104,6 +104,9 @@ type controller struct {
 	// (pool_filter.go); nil once stopped. Guarded by hostNLMu.
 	hostNLMu sync.Mutex
 	hostNL   *netlink.Handle
+	// gwMu serializes the creation and removal of the default gateway
+	// network with the creation of endpoints on it (gateway_network.go).
+	gwMu sync.Mutex
 
 	mu         sync.RWMutex
 	cfg        *config.Config
