@@ -115,3 +115,16 @@ func gwAddr(t testing.TB, c *ctr) net.IP {
 	}
 	return ep.Info().Iface().Address().IP
 }
+
+// settles waits until the host namespace holds what it held in before
+// (sandbox namespaces, and the veth pairs with them, are freed by the
+// kernel in the background).
+func (e *bridgeEnv) settles(before snapshot) {
+	e.t.Helper()
+	eventually(e.t, "the host namespace as before", func() error {
+		if d := e.snapshot().diff(before); d != "" {
+			return &diffError{d}
+		}
+		return nil
+	})
+}

@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cnmkit/libnetwork"
+	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/types"
 )
@@ -144,9 +146,7 @@ func TestGatewayBridge(t *testing.T) {
 	}
 	must(t, ovEp.Delete(false))
 	must(t, a.sb.Delete())
-	if d := e.snapshot().diff(before); d != "" {
-		t.Fatalf("host namespace changed:\n%s", d)
-	}
+	e.settles(before)
 	// The gateway network's pool was released: it can be had again.
 	again := e.network("again", pool, nil)
 	must(t, again.Delete())
@@ -173,4 +173,206 @@ func ipv4Pool(t testing.TB, n libnetwork.Network) string {
 		t.Fatalf("network %s has no IPv4 pool", n.Name())
 	}
 	return v4[0].Pool.String()
+}
+
+// TestGatewayBridgeShared: sandboxes share the gateway network; ICC is off
+// on it, and it reaches no container of another bridge network; the
+// network goes with its last user, whether that one leaves or is deleted.
+func TestGatewayBridgeShared(t *testing.T) {
+	testutils.RequireRoot(t)
+	e := newGwEnv(t)
+	ov := e.overlay("ov", "10.88.0.0/24", "4401")
+	br := e.network("br", "10.89.0.0/24", nil)
+	before := e.snapshot()
+
+	a, b := e.sandbox("a"), e.sandbox("b")
+	aEp, bEp := must2(ov.CreateEndpoint("a"))(t), must2(ov.CreateEndpoint("b"))(t)
+	must(t, aEp.Join(a.sb))
+	must(t, bEp.Join(b.sb))
+	if gwEp(a) == nil || gwEp(b) == nil || gwEp(a).Network() != gwEp(b).Network() {
+		t.Fatal("a and b do not share the gateway network")
+	}
+	if n := len(e.gwNet().Endpoints()); n != 2 {
+		t.Fatalf("gateway network has %d endpoints, want 2", n)
+	}
+	c := e.run(br, "c")
+	// The overlay joins them; the gateway bridge does not (ICC off), nor
+	// does it lead to another bridge network.
+	reach(t, a.h, b.h, bEp.Info().Iface().Address().IP, 7000)
+	unreachable(t, a.h, b.h, gwAddr(t, b), 7001)
+	unreachable(t, a.h, c.h, c.ip, 7002)
+
+	// a leaves: b still uses the network.
+	must(t, aEp.Leave(a.sb))
+	if gwEp(a) != nil || e.gwNet() == nil || !e.hasLink(libnetwork.GatewayBridgeName) {
+		t.Fatal("the gateway network went while b uses it")
+	}
+	// b is deleted without leaving: its gateway endpoint and the network go.
+	must(t, b.sb.Delete())
+	if e.gwNet() != nil || e.hasLink(libnetwork.GatewayBridgeName) {
+		t.Fatal("the gateway network outlived its last sandbox")
+	}
+	if _, err := ov.EndpointByID(bEp.ID()); !types.IsNotFound(err) {
+		t.Errorf("b's overlay endpoint outlived its sandbox: %v", err)
+	}
+	must(t, aEp.Delete(false))
+	must(t, a.sb.Delete())
+	c.remove(t)
+	e.settles(before)
+}
+
+// TestGatewayBridgeNotGiven: no gateway endpoint for a sandbox only on an
+// internal network (it stays cut off), on the null network, or on a
+// network with a gateway.
+func TestGatewayBridgeNotGiven(t *testing.T) {
+	testutils.RequireRoot(t)
+	e := newGwEnv(t)
+	out := e.outside("")
+	internal := e.network("intl", "10.91.0.0/24", nil, libnetwork.NetworkOptionInternalNetwork())
+	br := e.network("br", "10.89.0.0/24", nil)
+	none, err := e.c.NewNetwork("null", "none", "")
+	must(t, err)
+	iov := e.overlay("iov", "10.88.0.0/24", "4402", libnetwork.NetworkOptionInternalNetwork())
+	for _, tt := range []struct {
+		name string
+		nets []libnetwork.Network
+	}{
+		{"internal bridge", []libnetwork.Network{internal}},
+		{"internal overlay", []libnetwork.Network{iov}},
+		{"internal bridge and internal overlay", []libnetwork.Network{internal, iov}},
+		{"null", []libnetwork.Network{none}},
+		{"bridge", []libnetwork.Network{br}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.sandbox(strings.ReplaceAll(tt.name, " ", "-"))
+			for i, n := range tt.nets {
+				ep := must2(n.CreateEndpoint(c.sb.ContainerID() + string(rune('0'+i))))(t)
+				must(t, ep.Join(c.sb))
+				c.eps = append(c.eps, ep)
+			}
+			if gwEp(c) != nil || e.gwNet() != nil || e.hasLink(libnetwork.GatewayBridgeName) {
+				t.Fatalf("a gateway endpoint for a sandbox on %s", tt.name)
+			}
+			if tt.name != "bridge" {
+				unreachable(t, c.h, out, net.ParseIP("10.99.0.2"), 7100+len(tt.name))
+			}
+			c.remove(t)
+		})
+	}
+}
+
+// TestGatewayBridgeRestart: a running sandbox keeps its gateway endpoint
+// across a restart (and its published port), a later leave still removes
+// it; a gateway network left unused at start (its sandbox gone) is removed.
+func TestGatewayBridgeRestart(t *testing.T) {
+	testutils.RequireRoot(t)
+	e := newGwEnv(t)
+	out := e.outside("")
+	serveTCP(t, out, "10.99.0.2:9000", "outside")
+	ov := e.overlay("ov", "10.88.0.0/24", "4403")
+	before := e.snapshot()
+
+	a := e.sandbox("a")
+	aEp := must2(ov.CreateEndpoint("a", epPorts(8081)))(t)
+	must(t, aEp.Join(a.sb))
+	gwID, gwIP := gwEp(a).ID(), gwAddr(t, a)
+	serveTCP(t, a.h, net.JoinHostPort(gwIP.String(), "80"), "a")
+
+	e.restart(config.OptionActiveSandboxes(map[string]interface{}{"a": nil}))
+	sb, err := e.c.SandboxByID(a.sb.ID())
+	must(t, err)
+	a.sb = sb
+	if gw := gwEp(a); gw == nil || gw.ID() != gwID || !gw.Info().Iface().Address().IP.Equal(gwIP) {
+		t.Fatalf("gateway endpoint after restart: %v, want %s at %s", gw, gwID, gwIP)
+	}
+	eventually(t, "outside from a after restart", func() error { _, _, err := ask(a.h, "tcp", "10.99.0.2:9000", time.Second); return err })
+	eventually(t, "a's published port after restart", func() error {
+		_, name, err := ask(out, "tcp", "10.99.0.1:8081", time.Second)
+		if err == nil && name != "a" {
+			t.Fatalf("answered by %s", name)
+		}
+		return err
+	})
+	ov, err = e.c.NetworkByName("ov")
+	must(t, err)
+	aEp, err = ov.EndpointByID(aEp.ID())
+	must(t, err)
+	must(t, aEp.Leave(a.sb))
+	if gwEp(a) != nil || e.gwNet() != nil || e.hasLink(libnetwork.GatewayBridgeName) {
+		t.Fatal("gateway endpoint, network or bridge left after leaving the overlay after a restart")
+	}
+	must(t, aEp.Delete(false))
+	must(t, a.sb.Delete())
+
+	// A sandbox that is not alive at the next start: its gateway endpoint
+	// and the gateway network are removed.
+	b := e.sandbox("b")
+	bEp := must2(ov.CreateEndpoint("b", epPorts(8082)))(t)
+	must(t, bEp.Join(b.sb))
+	if gwEp(b) == nil {
+		t.Fatal("no gateway endpoint for b")
+	}
+	e.restart()
+	if e.gwNet() != nil || e.hasLink(libnetwork.GatewayBridgeName) {
+		t.Fatal("an unused gateway network survived the start")
+	}
+	for _, n := range e.c.(gwController).AllNetworks() {
+		if n.Name() == libnetwork.GatewayNetworkName {
+			t.Fatal("AllNetworks still lists the gateway network")
+		}
+	}
+	e.settles(before)
+	// Its record is gone too: a third start finds none.
+	e.restart()
+	if e.gwNet() != nil {
+		t.Fatal("the gateway network came back from the store")
+	}
+}
+
+// TestGatewayBridgeNoPool: when the gateway network cannot be made (no
+// free pool), the join fails with a GatewayNetworkError naming it and
+// leaves nothing behind.
+func TestGatewayBridgeNoPool(t *testing.T) {
+	testutils.RequireRoot(t)
+	only := mustCIDR(t, "10.92.0.0/24")
+	e := newGwEnv(t, config.OptionDefaultAddressPoolConfig([]*net.IPNet{only}))
+	ov := e.overlay("ov", "10.88.0.0/24", "4404")
+	taken := e.network("taken", "10.92.0.0/24", nil)
+	a := e.sandbox("a")
+	aEp := must2(ov.CreateEndpoint("a", epPorts(8083)))(t)
+	before := e.snapshot()
+	err := aEp.Join(a.sb)
+	var gwErr *libnetwork.GatewayNetworkError
+	if !errors.As(err, &gwErr) || gwErr.Network != libnetwork.GatewayNetworkName || !types.IsNoService(err) ||
+		!strings.Contains(err.Error(), libnetwork.GatewayNetworkName) {
+		t.Fatalf("join without a pool for the gateway network: %v, want a GatewayNetworkError naming %s", err, libnetwork.GatewayNetworkName)
+	}
+	if aEp.Info().Sandbox() != nil || len(a.sb.Endpoints()) != 0 || gwEp(a) != nil || e.gwNet() != nil {
+		t.Fatal("the failed join left a join, an endpoint or the gateway network")
+	}
+	if l := sbLinkNames(t, a.sb.Key()); l != "lo" {
+		t.Errorf("sandbox links after the failed join: %s", l)
+	}
+	if d := e.snapshot().diff(before); d != "" {
+		t.Fatalf("host namespace changed:\n%s", d)
+	}
+	// With the pool free again the same join succeeds.
+	must(t, taken.Delete())
+	must(t, aEp.Join(a.sb))
+	if gwEp(a) == nil || ipv4Pool(t, e.gwNet()) != "10.92.0.0/24" {
+		t.Fatal("no gateway endpoint on the freed pool")
+	}
+	must(t, aEp.Leave(a.sb))
+	must(t, aEp.Delete(false))
+	must(t, a.sb.Delete())
+}
+
+func must2[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }
