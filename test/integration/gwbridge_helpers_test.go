@@ -27,6 +27,12 @@ type gwSandbox interface {
 // networks; opts go to every start.
 func newGwEnv(t *testing.T, opts ...config.Option) *bridgeEnv {
 	t.Helper()
+	return newGwEnvB(t, opts...)
+}
+
+// newGwEnvB is newGwEnv for tests and benchmarks.
+func newGwEnvB(t testing.TB, opts ...config.Option) *bridgeEnv {
+	t.Helper()
 	cl := config.OptionCluster(config.ClusterCfg{NodeName: "gw-host", BindAddr: "127.0.0.1"})
 	return newBridgeEnvWith(t, fullBridge(), append([]config.Option{cl}, opts...)...)
 }
