@@ -95,7 +95,9 @@ sandbox's endpoints (CreateOptionPortMapping, CreateOptionExposedPorts)
 taken when it is made. It goes (leave, delete) as soon as the rule no
 longer holds — the sandbox joined a network with a gateway, or left its
 last overlay network — and comes back when it holds again; the network
-goes with its last endpoint, and one left unused at start is removed. The
+goes after its last endpoint, in the background (a bridge network and its
+firewall rules take ~0.2 s to delete, which that Leave does not wait for;
+Stop waits), and one left unused at start is removed. The
 network is not among Networks, WalkNetworks or NetworkByName (the user's
 networks); the controller's AllNetworks and GatewayNetwork methods (beside
 the seed's interface) return it, and dnet shows it with "network ls

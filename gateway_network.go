@@ -127,6 +127,32 @@ func (c *controller) gatewayNetworkOpts() map[string]string {
 	return opts
 }
 
+// removeGatewayNetworkLater deletes the gateway network in the background
+// when it has no endpoint left: deleting a bridge network and its firewall
+// rules takes a while, which the Leave that freed it does not wait for.
+// After Stop, the next start removes it.
+func (c *controller) removeGatewayNetworkLater() {
+	c.gwMu.Lock()
+	if c.gwStopped {
+		c.gwMu.Unlock()
+		return
+	}
+	c.gwWG.Add(1)
+	c.gwMu.Unlock()
+	go func() {
+		defer c.gwWG.Done()
+		c.removeUnusedGatewayNetwork()
+	}()
+}
+
+// stopGatewayRemovals waits for the background removals and allows no more.
+func (c *controller) stopGatewayRemovals() {
+	c.gwMu.Lock()
+	c.gwStopped = true
+	c.gwMu.Unlock()
+	c.gwWG.Wait()
+}
+
 // removeUnusedGatewayNetwork deletes the gateway network when it has no
 // endpoint left.
 func (c *controller) removeUnusedGatewayNetwork() {

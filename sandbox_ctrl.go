@@ -253,7 +253,7 @@ func (sb *sandbox) delete(force bool) {
 		ep.opMu.Unlock()
 	}
 	if hadGw {
-		c.removeUnusedGatewayNetwork()
+		c.removeGatewayNetworkLater()
 	}
 	sb.mu.Lock()
 	own := sb.ownNS

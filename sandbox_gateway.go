@@ -149,8 +149,8 @@ func (sb *sandbox) addGatewayEndpoint() (*endpoint, error) {
 	return ep, nil
 }
 
-// dropGatewayEndpoint leaves and deletes the gateway endpoint, then the
-// gateway network if no sandbox uses it any more.
+// dropGatewayEndpoint leaves and deletes the gateway endpoint; the gateway
+// network goes next, in the background, if no sandbox uses it any more.
 func (sb *sandbox) dropGatewayEndpoint(ep *endpoint) {
 	log := logrus.WithFields(logrus.Fields{"sid": sb.id, "eid": ep.id})
 	ep.opMu.Lock()
@@ -163,7 +163,7 @@ func (sb *sandbox) dropGatewayEndpoint(ep *endpoint) {
 		log.WithError(err).Warn("gateway endpoint: delete")
 	}
 	ep.opMu.Unlock()
-	sb.ctrl.removeUnusedGatewayNetwork()
+	sb.ctrl.removeGatewayNetworkLater()
 	log.Debug("gateway endpoint removed")
 }
 

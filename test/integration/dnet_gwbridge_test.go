@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -62,9 +63,12 @@ func TestDnetGatewayNetwork(t *testing.T) {
 	}
 
 	e.cliOK("sandbox", "detach", "-n", "ov", "sb", "ep")
-	if got := names("--all"); got != "ov" {
-		t.Errorf("network ls --all after the detach: %q, want only ov", got)
-	}
+	dnetPoll(t, "the gateway network removed", func() error {
+		if got := names("--all"); got != "ov" {
+			return fmt.Errorf("network ls --all after the detach: %q, want only ov", got)
+		}
+		return nil
+	})
 	e.cliOK("sandbox", "rm", "sb")
 	e.cliOK("endpoint", "rm", "-n", "ov", "ep")
 	e.cliOK("network", "rm", "ov")

@@ -134,3 +134,15 @@ func (e *bridgeEnv) settles(before snapshot) {
 		return nil
 	})
 }
+
+// gwNetGone waits until the gateway network and its bridge are gone (the
+// controller removes an unused one in the background).
+func (e *bridgeEnv) gwNetGone() {
+	e.t.Helper()
+	eventually(e.t, "the gateway network removed", func() error {
+		if e.gwNet() != nil || e.hasLink(libnetwork.GatewayBridgeName) {
+			return errStill
+		}
+		return nil
+	})
+}
