@@ -86,7 +86,7 @@ or a static route to a default destination. A sandbox on the host's
 namespace (OptionUseDefaultSandbox) never gets one. Overlay endpoints want
 a way out and give none; an internal network's endpoints neither want nor
 give one, so a sandbox only on internal networks stays cut off. The
-endpoint (named "gateway_" and 12 characters of the container ID) is
+endpoint (named "gateway_" and the container ID) is
 created and joined before the Join that needs it returns; when it cannot
 be (no free pool, say), that Join fails with a GatewayNetworkError
 (NoService class) and nothing is left of it. It publishes the sandbox's

@@ -20,10 +20,9 @@ const (
 	GatewayBridgeName = "cnm-gwbridge"
 
 	// gatewayEndpointPrefix starts the names of the gateway endpoints,
-	// followed by the first gatewayEndpointIDLen characters of the
-	// container ID.
+	// followed by the container ID (whole: IDs are free-form here, and
+	// only whole ones are sure to be unique).
 	gatewayEndpointPrefix = "gateway_"
-	gatewayEndpointIDLen  = 12
 )
 
 // GatewayNetworkError is returned by a Join that needs the default gateway
@@ -94,9 +93,6 @@ func (c *controller) gatewayEndpointFor(sb *sandbox, bindings []types.PortBindin
 		logrus.WithFields(logrus.Fields{"nid": n.id, "sid": sb.id}).Info("default gateway network created")
 	}
 	name := gatewayEndpointPrefix + sb.containerID
-	if len(sb.containerID) > gatewayEndpointIDLen {
-		name = gatewayEndpointPrefix + sb.containerID[:gatewayEndpointIDLen]
-	}
 	opts := []EndpointOption{CreateOptionAnonymous(), CreateOptionDisableResolution()}
 	if len(bindings) > 0 {
 		opts = append(opts, CreateOptionPortMapping(bindings))
