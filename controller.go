@@ -104,6 +104,11 @@ type controller struct {
 	// (pool_filter.go); nil once stopped. Guarded by hostNLMu.
 	hostNLMu sync.Mutex
 	hostNL   *netlink.Handle
+	// gwMu serializes the creation and removal of the default gateway
+	// network with the creation of endpoints on it (gateway_network.go).
+	gwMu      sync.Mutex
+	gwStopped bool           // under gwMu: no more background removals
+	gwWG      sync.WaitGroup // background removals of the gateway network
 
 	mu         sync.RWMutex
 	cfg        *config.Config
@@ -210,6 +215,7 @@ func (c *controller) Stop() {
 		sbs = append(sbs, sb)
 	}
 	c.mu.Unlock()
+	c.stopGatewayRemovals()
 
 	c.keyL.close()
 	c.stopAgent()

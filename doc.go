@@ -73,6 +73,43 @@ sandbox is deleted first and its namespace takes it for free. Table entries
 a driver adds during Join are kept on the endpoint and withdrawn when it
 leaves.
 
+Default gateway network. A sandbox whose endpoints give it no way out
+gets one more endpoint, on a local bridge network of the controller's own
+(GatewayNetworkName, bridge GatewayBridgeName; masquerading on and ICC off
+when the bridge driver programs the firewall; its pool chosen by the
+default IPAM), as libnetwork's docker_gwbridge. The rule, on what the
+drivers said at Join (driverapi.JoinInfo): the sandbox needs it when at
+least one joined endpoint wants a way out — its network is not null, host
+or internal, and its driver did not call DisableGatewayService — and no
+such endpoint gives one: none set a gateway (SetGateway or SetGatewayIPv6)
+or a static route to a default destination. A sandbox on the host's
+namespace (OptionUseDefaultSandbox) never gets one. Overlay endpoints want
+a way out and give none; an internal network's endpoints neither want nor
+give one, so a sandbox only on internal networks stays cut off. The
+endpoint (named "gateway_" and the container ID) is
+created and joined before the Join that needs it returns; when it cannot
+be (no free pool, say), that Join fails with a GatewayNetworkError
+(NoService class) and nothing is left of it. It publishes the sandbox's
+ports (OptionPortMapping, OptionExposedPorts) or, without, those of the
+sandbox's endpoints (CreateOptionPortMapping, CreateOptionExposedPorts)
+taken when it is made. It goes (leave, delete) as soon as the rule no
+longer holds — the sandbox joined a network with a gateway, or left its
+last overlay network — and comes back when it holds again; the network
+goes after its last endpoint, in the background (a bridge network and its
+firewall rules take ~0.2 s to delete, which that Leave does not wait for;
+Stop waits), and one left unused at start is removed. The
+network is not among Networks, WalkNetworks or NetworkByName (the user's
+networks); the controller's AllNetworks and GatewayNetwork methods (beside
+the seed's interface) return it, and dnet shows it with "network ls
+--all". Its endpoints are not among Sandbox.Endpoints (the user's
+endpoints: what the user joined, as Docker's container inspect shows only
+the container's networks); the sandbox's GatewayEndpoint method returns
+it, and the gateway network's Endpoints lists them, as docker network
+inspect docker_gwbridge does. The user cannot create a network of that
+name, delete it, or create, join, leave or delete its endpoints
+(ForbiddenError). Restart: gateway endpoints are restored like any
+endpoint, and the rule is applied again to every restored sandbox.
+
 Name resolution. Each sandbox gets a hosts file and a resolv.conf
 (OptionHostsPath, OptionResolvConfPath; by default in <exec root>/files/<sandbox
 ID>/, removed with the sandbox). The resolv.conf starts from the host's

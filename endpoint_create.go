@@ -16,6 +16,14 @@ import (
 // then the driver's endpoint. On any error nothing is left allocated,
 // registered or stored.
 func (n *network) CreateEndpoint(name string, options ...EndpointOption) (Endpoint, error) {
+	if n.gwBridge {
+		return nil, types.ForbiddenErrorf("cannot create endpoint %s on network %s: its endpoints are made by the controller", name, n.name)
+	}
+	return n.createEndpoint(name, options...)
+}
+
+// createEndpoint does CreateEndpoint.
+func (n *network) createEndpoint(name string, options ...EndpointOption) (Endpoint, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, ErrInvalidName(name)
 	}
@@ -208,6 +216,9 @@ func (ep *endpoint) Delete(force bool) error {
 	c := ep.network.ctrl
 	if err := c.checkRunning(); err != nil {
 		return err
+	}
+	if ep.network.gwBridge {
+		return ep.gatewayManaged("delete")
 	}
 	for {
 		ep.mu.Lock()

@@ -16,6 +16,9 @@ func (ep *endpoint) Join(sbox Sandbox, options ...EndpointOption) error {
 	if err := ep.network.ctrl.checkRunning(); err != nil {
 		return err
 	}
+	if ep.network.gwBridge {
+		return ep.gatewayManaged("join")
+	}
 	sb.opMu.Lock()
 	defer sb.opMu.Unlock()
 	ep.opMu.Lock()
@@ -32,6 +35,9 @@ func (ep *endpoint) Leave(sbox Sandbox, options ...EndpointOption) error {
 	if err := ep.network.ctrl.checkRunning(); err != nil {
 		return err
 	}
+	if ep.network.gwBridge {
+		return ep.gatewayManaged("leave")
+	}
 	sb.opMu.Lock()
 	defer sb.opMu.Unlock()
 	ep.opMu.Lock()
@@ -40,6 +46,11 @@ func (ep *endpoint) Leave(sbox Sandbox, options ...EndpointOption) error {
 		return err
 	}
 	return ep.sbLeave(sb, false, true)
+}
+
+// gatewayManaged refuses a user's operation on a gateway endpoint.
+func (ep *endpoint) gatewayManaged(op string) error {
+	return types.ForbiddenErrorf("cannot %s endpoint %s (%s): gateway endpoints of network %s are managed by the controller", op, ep.Name(), ep.id, GatewayNetworkName)
 }
 
 func (ep *endpoint) checkSandboxArg(sbox Sandbox, op string) (*sandbox, error) {
@@ -172,11 +183,21 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 	if err := sb.moveGateway(&undo); err != nil {
 		return err
 	}
+	// A sandbox left without a way out gets its gateway endpoint before
+	// the join is reported done.
+	if !n.gwBridge {
+		if err := sb.addGatewayIfNeeded(&undo); err != nil {
+			return err
+		}
+	}
 
 	if err := c.putObject(ep.record()); err != nil {
 		return err
 	}
 	sb.dnsJoined(ep)
+	if !n.gwBridge {
+		sb.dropGatewayIfUnneeded()
+	}
 	log.Debug("endpoint joined")
 	return nil
 }
@@ -250,6 +271,9 @@ func (ep *endpoint) sbLeave(sb *sandbox, force, persist bool) error {
 		}
 	}
 	sb.dnsLeft(ep, hadRecords)
+	if !n.gwBridge {
+		sb.syncGateway()
+	}
 	if persist {
 		if err := c.putObject(ep.record()); err != nil {
 			if !force {

@@ -36,6 +36,7 @@ type fakeDriver struct {
 	calls     []string
 	failJoin  bool
 	noGateway map[string]bool // nid -> Join sets no gateway
+	gwService bool            // Join without a gateway keeps the gateway service
 }
 
 func fakeInit(dc driverapi.DriverCallback, config map[string]interface{}) error {
@@ -159,7 +160,7 @@ func (d *fakeDriver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinI
 	d.endpoints[eid] = host
 	pools, pools6 := d.networks[nid], d.networks6[nid]
 	addr := d.addrs[eid]
-	fail, noGw := d.failJoin, d.noGateway[nid]
+	fail, noGw, gwSvc := d.failJoin, d.noGateway[nid], d.gwService
 	d.mu.Unlock()
 	if fail {
 		return types.ForbiddenErrorf("fake: join refused")
@@ -202,6 +203,10 @@ func (d *fakeDriver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinI
 		if err := jinfo.SetGatewayIPv6(pools6[0].Gateway.IP); err != nil {
 			return err
 		}
+	}
+	if !gwSvc && (len(pools) == 0 || pools[0].Gateway == nil || noGw) && (len(pools6) == 0 || pools6[0].Gateway == nil || noGw) {
+		// No way out, and none wanted: no gateway endpoint either.
+		jinfo.DisableGatewayService()
 	}
 	if len(pools) > 0 && addr != nil {
 		// A connected route of the driver's own, one per endpoint.

@@ -83,6 +83,7 @@ type network struct {
 	postIPv6    bool // IPv6 address taken after the driver's CreateEndpoint
 	attachable  bool
 	persist     bool
+	gwBridge    bool // the controller's default gateway network
 	labels      map[string]string
 	generic     map[string]interface{}
 	created     time.Time

@@ -15,6 +15,14 @@ import (
 // generated one. Names and IDs are unique; on any error nothing is left
 // allocated, registered or stored.
 func (c *controller) NewNetwork(networkType, name string, id string, options ...NetworkOption) (nw Network, err error) {
+	if name == GatewayNetworkName {
+		return nil, types.ForbiddenErrorf("network name %s is reserved for the controller's default gateway network", name)
+	}
+	return c.newNetwork(networkType, name, id, false, options...)
+}
+
+// newNetwork does NewNetwork; gw makes the default gateway network.
+func (c *controller) newNetwork(networkType, name string, id string, gw bool, options ...NetworkOption) (nw Network, err error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, ErrInvalidName(name)
 	}
@@ -40,6 +48,7 @@ func (c *controller) NewNetwork(networkType, name string, id string, options ...
 		created:     time.Now(),
 		endpoints:   map[string]*endpoint{},
 		epNames:     map[string]string{},
+		gwBridge:    gw,
 	}
 	n.processOptions(options...)
 	if n.optErr != nil {
@@ -133,18 +142,18 @@ func (c *controller) releaseNetwork(name, id string) {
 	delete(c.networks, id)
 }
 
-// Networks returns the controller's networks.
+// Networks returns the controller's networks, sorted by name; the default
+// gateway network is not among them (AllNetworks lists it too).
 func (c *controller) Networks() []Network {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	out := make([]Network, 0, len(c.networks))
-	for _, n := range c.networks {
+	nws := c.userNetworks()
+	out := make([]Network, 0, len(nws))
+	for _, n := range nws {
 		out = append(out, n)
 	}
 	return out
 }
 
-// WalkNetworks calls walker for each network until it returns true.
+// WalkNetworks calls walker for each network of Networks until it returns true.
 func (c *controller) WalkNetworks(walker NetworkWalker) {
 	for _, n := range c.Networks() {
 		if walker(n) {
@@ -153,7 +162,8 @@ func (c *controller) WalkNetworks(walker NetworkWalker) {
 	}
 }
 
-// NetworkByName returns the network named name.
+// NetworkByName returns the network named name (never the default gateway
+// network: GatewayNetwork returns it).
 func (c *controller) NetworkByName(name string) (Network, error) {
 	if name == "" {
 		return nil, ErrInvalidName(name)
@@ -161,7 +171,7 @@ func (c *controller) NetworkByName(name string) (Network, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, n := range c.networks {
-		if n.name == name {
+		if n.name == name && !n.gwBridge {
 			return n, nil
 		}
 	}
@@ -182,12 +192,21 @@ func (c *controller) NetworkByID(id string) (Network, error) {
 }
 
 // Delete deletes the network. A network with endpoints is not deleted
-// (ActiveEndpointsError).
+// (ActiveEndpointsError); the default gateway network is the controller's
+// to delete (ForbiddenError).
 func (n *network) Delete() error {
-	c := n.ctrl
-	if err := c.checkRunning(); err != nil {
+	if err := n.ctrl.checkRunning(); err != nil {
 		return err
 	}
+	if n.gwBridge {
+		return types.ForbiddenErrorf("network %s (%s) is the default gateway network: the controller removes it when no sandbox uses it", n.name, n.id)
+	}
+	return n.delete()
+}
+
+// delete does Delete.
+func (n *network) delete() error {
+	c := n.ctrl
 	n.mu.Lock()
 	switch {
 	case n.deleted:

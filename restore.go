@@ -20,7 +20,11 @@ func (c *controller) restore() error {
 	for _, n := range nets {
 		c.restoreEndpoints(n)
 	}
-	return c.restoreSandboxes()
+	if err := c.restoreSandboxes(); err != nil {
+		return err
+	}
+	c.gatewayRestore()
+	return nil
 }
 
 func (c *controller) restoreNetworks() ([]*network, error) {

@@ -69,6 +69,7 @@ type sandbox struct {
 	retiredMACs []retiredMAC
 	reapArmed   bool
 	inDelete    bool
+	gwHold      bool // Refresh in progress: the gateway endpoint is left alone
 	deleted     bool
 	kv          kvMeta
 
@@ -110,12 +111,25 @@ func (sb *sandbox) Statistics() (map[string]*types.InterfaceStatistics, error) {
 	return osSb.Statistics()
 }
 
-// Endpoints returns the endpoints joined to the sandbox, gateway order first.
+// Endpoints returns the endpoints joined to the sandbox, gateway order
+// first; its endpoint on the default gateway network is not among them
+// (GatewayEndpoint returns it).
 func (sb *sandbox) Endpoints() []Endpoint {
-	eps := sb.sortedEndpoints()
+	eps := sb.userEndpoints()
 	out := make([]Endpoint, 0, len(eps))
 	for _, ep := range eps {
 		out = append(out, ep)
+	}
+	return out
+}
+
+// userEndpoints returns sortedEndpoints without the gateway endpoint.
+func (sb *sandbox) userEndpoints() []*endpoint {
+	var out []*endpoint
+	for _, ep := range sb.sortedEndpoints() {
+		if !ep.network.gwBridge {
+			out = append(out, ep)
+		}
 	}
 	return out
 }

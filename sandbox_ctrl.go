@@ -238,6 +238,7 @@ func (sb *sandbox) delete(force bool) {
 	sb.mu.Lock()
 	sb.inDelete = true
 	sb.mu.Unlock()
+	hadGw := sb.gatewayBridgeEndpoint() != nil
 	for _, ep := range sb.sortedEndpoints() {
 		ep.opMu.Lock()
 		if err := ep.sbLeave(sb, true, false); err != nil {
@@ -250,6 +251,9 @@ func (sb *sandbox) delete(force bool) {
 			}
 		}
 		ep.opMu.Unlock()
+	}
+	if hadGw {
+		c.removeGatewayNetworkLater()
 	}
 	sb.mu.Lock()
 	own := sb.ownNS

@@ -156,14 +156,18 @@ func (sb *sandbox) Refresh(options ...SandboxOption) error {
 	if cfg.useDefaultSandbox != base.useDefaultSandbox || cfg.useExternalKey != base.useExternalKey {
 		return types.BadRequestErrorf("sandbox %s: Refresh cannot change OptionUseDefaultSandbox or OptionUseExternalKey", sb.id)
 	}
-	eps := sb.sortedEndpoints()
+	// The gateway endpoint goes with the old options and is made again,
+	// if still needed, once every endpoint has joined again.
+	eps := sb.userEndpoints()
 	prios := make(map[*endpoint]int, len(eps))
 	sb.mu.Lock()
 	sb.dns.deferSync = true
+	sb.gwHold = true
 	sb.mu.Unlock()
 	defer func() {
 		sb.mu.Lock()
 		sb.dns.deferSync = false
+		sb.gwHold = false
 		sb.mu.Unlock()
 	}()
 	for _, ep := range eps {
@@ -174,6 +178,9 @@ func (sb *sandbox) Refresh(options ...SandboxOption) error {
 		if err != nil {
 			return err
 		}
+	}
+	if gw := sb.gatewayBridgeEndpoint(); gw != nil {
+		sb.dropGatewayEndpoint(gw)
 	}
 	sb.mu.Lock()
 	old := sb.config
@@ -207,6 +214,12 @@ func (sb *sandbox) Refresh(options ...SandboxOption) error {
 		}
 		ep.opMu.Unlock()
 	}
+	sb.mu.Lock()
+	sb.gwHold = false
+	sb.mu.Unlock()
+	if err := sb.addGatewayIfNeeded(nil); err != nil && first == nil {
+		first = err
+	}
 	return first
 }
 
@@ -224,7 +237,7 @@ func (sb *sandbox) Rename(name string) error {
 	if err := sb.checkUsable(); err != nil {
 		return err
 	}
-	eps := sb.sortedEndpoints()
+	eps := sb.userEndpoints() // the gateway endpoint keeps its name
 	// Claim the new name in every network first.
 	var claimed []*endpoint
 	for _, ep := range eps {

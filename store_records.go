@@ -41,6 +41,7 @@ type netRecord struct {
 	PostIPv6     bool `json:",omitempty"`
 	Attachable   bool `json:",omitempty"`
 	Persist      bool
+	GwBridge     bool                       `json:",omitempty"`
 	Labels       map[string]string          `json:",omitempty"`
 	Generic      map[string]json.RawMessage `json:",omitempty"`
 	Created      time.Time
@@ -73,7 +74,7 @@ func (n *network) record() *netRecord {
 		IpamType: n.ipamType, AddrSpace: n.addrSpace, IpamOptions: n.ipamOptions,
 		IpamV4Config: n.ipamV4Cfg, IpamV6Config: n.ipamV6Cfg,
 		IpamV4Info: toIpamRecords(n.ipamV4Info), IpamV6Info: toIpamRecords(n.ipamV6Info),
-		EnableIPv6: n.enableIPv6, Internal: n.internal, PostIPv6: n.postIPv6, Attachable: n.attachable, Persist: n.persist, Labels: n.labels,
+		EnableIPv6: n.enableIPv6, Internal: n.internal, PostIPv6: n.postIPv6, Attachable: n.attachable, Persist: n.persist, GwBridge: n.gwBridge, Labels: n.labels,
 		Generic: marshalGeneric(n.generic, n.id), Created: n.created, Tables: append([]string(nil), n.tables...),
 	}
 }
@@ -83,7 +84,7 @@ func (c *controller) networkFromRecord(r *netRecord) (*network, error) {
 	n := &network{
 		ctrl: c, id: r.ID, name: r.Name, networkType: r.Type, scope: r.Scope, ipamType: r.IpamType,
 		addrSpace: r.AddrSpace, ipamOptions: r.IpamOptions, ipamV4Cfg: r.IpamV4Config, ipamV6Cfg: r.IpamV6Config,
-		enableIPv6: r.EnableIPv6, internal: r.Internal, postIPv6: r.PostIPv6, attachable: r.Attachable, persist: r.Persist, labels: r.Labels, created: r.Created,
+		enableIPv6: r.EnableIPv6, internal: r.Internal, postIPv6: r.PostIPv6, attachable: r.Attachable, persist: r.Persist, gwBridge: r.GwBridge, labels: r.Labels, created: r.Created,
 		tables: r.Tables, endpoints: map[string]*endpoint{}, epNames: map[string]string{},
 		kv: *r.meta,
 	}

@@ -144,6 +144,14 @@ func (c *Client) Networks(ctx context.Context) ([]Network, error) {
 	return l, err
 }
 
+// AllNetworks lists every network, the controller's default gateway
+// network included.
+func (c *Client) AllNetworks(ctx context.Context) ([]Network, error) {
+	var l []Network
+	err := c.do(ctx, http.MethodGet, "/networks?all=true", nil, &l)
+	return l, err
+}
+
 // Network returns the network named (or with the ID) ref.
 func (c *Client) Network(ctx context.Context, ref string) (Network, error) {
 	var n Network

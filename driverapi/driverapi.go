@@ -90,7 +90,9 @@ type JoinInfo interface {
 	SetGatewayIPv6(net.IP) error
 	// AddStaticRoute adds a route in the sandbox.
 	AddStaticRoute(destination *net.IPNet, routeType int, nextHop net.IP) error
-	// DisableGatewayService says this endpoint gives no outside access.
+	// DisableGatewayService tells the controller not to give the sandbox
+	// a default gateway of its own (the default gateway network) for this
+	// endpoint: one that sets no gateway and does not call it asks for one.
 	DisableGatewayService()
 	// AddTableEntry publishes an entry whose lifetime is the endpoint's join.
 	AddTableEntry(tableName string, key string, value []byte) error

@@ -37,7 +37,8 @@ func pick[T any](kind, ref string, all []T, id, name func(T) string) (T, error) 
 }
 
 func (s *Server) network(ref string) (libnetwork.Network, error) {
-	return pick("network", ref, s.c.Networks(),
+	// Named explicitly, the default gateway network is found too.
+	return pick("network", ref, s.allNetworks(),
 		func(n libnetwork.Network) string { return n.ID() },
 		func(n libnetwork.Network) string { return n.Name() })
 }

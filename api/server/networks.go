@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/api"
@@ -53,8 +54,34 @@ func (s *Server) createNetwork(r *http.Request) (int, interface{}, error) {
 	return http.StatusCreated, networkView(n), nil
 }
 
-func (s *Server) listNetworks(*http.Request) (int, interface{}, error) {
+// allNetworker lists the controller's default gateway network too (on the
+// concrete controller type; not part of the NetworkController interface).
+type allNetworker interface {
+	AllNetworks() []libnetwork.Network
+}
+
+// allNetworks returns every network: the user's and the default gateway
+// network.
+func (s *Server) allNetworks() []libnetwork.Network {
+	if a, ok := s.c.(allNetworker); ok {
+		return a.AllNetworks()
+	}
+	return s.c.Networks()
+}
+
+// listNetworks lists the user's networks; with the query all=true, the
+// default gateway network too.
+func (s *Server) listNetworks(r *http.Request) (int, interface{}, error) {
 	nws := s.c.Networks()
+	if v := r.URL.Query().Get("all"); v != "" {
+		all, err := strconv.ParseBool(v)
+		if err != nil {
+			return 0, nil, badField("all", "want a boolean, got %q", v)
+		}
+		if all {
+			nws = s.allNetworks()
+		}
+	}
 	sort.Slice(nws, func(i, j int) bool { return nws[i].Name() < nws[j].Name() })
 	out := make([]api.Network, 0, len(nws))
 	for _, n := range nws {

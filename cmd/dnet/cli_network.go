@@ -160,15 +160,26 @@ const networkListUsage = `Usage: dnet network ls [OPTIONS]
 List networks.
 
 Options:
+  -a, --all            show the default gateway network (cnm_gwbridge) too
   -q, --quiet          print IDs only
       --format FORMAT  table or json
   -H, --host ADDR      daemon address
 `
 
 func networkList(e *env, args []string) int {
+	var all bool
 	return runList(e, args, lister[api.Network]{
 		name: "network ls", usage: networkListUsage, what: "list networks",
-		fetch:  func(c *api.Client) ([]api.Network, error) { return c.Networks(bg) },
+		flags: func(fs *flagSet) {
+			fs.BoolVar(&all, "all", false, "")
+			fs.BoolVar(&all, "a", false, "")
+		},
+		fetch: func(c *api.Client) ([]api.Network, error) {
+			if all {
+				return c.AllNetworks(bg)
+			}
+			return c.Networks(bg)
+		},
 		id:     func(n api.Network) string { return n.ID },
 		header: []string{"NAME", "ID", "DRIVER", "SCOPE", "SUBNETS", "ENDPOINTS"},
 		row: func(n api.Network) []string {

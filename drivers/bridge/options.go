@@ -317,3 +317,11 @@ func ipOption(key string, v interface{}) (net.IP, error) {
 func (c *networkConfiguration) String() string {
 	return fmt.Sprintf("bridge %s (icc=%t masq=%t internal=%t ipv6=%t mtu=%d)", c.BridgeName, c.EnableICC, c.EnableIPMasquerade, c.Internal, c.EnableIPv6, c.Mtu)
 }
+
+// FirewallEnabled reports whether a driver configuration map (as given to
+// Init) turns EnableIPTables on: only then can a network have ICC off and
+// masquerading.
+func FirewallEnabled(config map[string]interface{}) bool {
+	c, err := parseDriverConfig(config)
+	return err == nil && c.EnableIPTables
+}

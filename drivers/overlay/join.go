@@ -17,8 +17,9 @@ const containerIfPrefix = "eth"
 // the network on this host builds its overlay namespace. The veth pair is
 // made with one request: one end up on the segment's bridge, the other
 // born inside the sandbox under a temporary name with the endpoint's MAC
-// and the overlay MTU. There is no default gateway (the container keeps
-// its outside access from another network); routes to the network's other
+// and the overlay MTU. There is no default gateway, and the gateway
+// service is not disabled: the container gets its outside access from
+// another network, or from the controller's default gateway network; routes to the network's other
 // subnets go through the segment's gateway. The endpoint's PeerRecord is
 // published in PeerTable under the endpoint ID.
 func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo, options map[string]interface{}) error {
@@ -140,7 +141,8 @@ func (n *network) fillJoinInfo(ep *endpoint, jinfo driverapi.JoinInfo, tmp strin
 			}
 		}
 	}
-	jinfo.DisableGatewayService()
+	// No DisableGatewayService: a container only on overlay networks gets
+	// its way out from the controller's default gateway network.
 	return jinfo.AddTableEntry(PeerTable, ep.id, value)
 }
 

@@ -36,7 +36,7 @@ func TestCrossHostTraffic(t *testing.T) {
 
 	// The join as the controller sees it.
 	j := cts[0].j
-	if !strings.HasPrefix(j.src, "ovc") || j.prefix != "eth" || !j.noGateway || j.gw != nil || len(j.routes) != 0 {
+	if !strings.HasPrefix(j.src, "ovc") || j.prefix != "eth" || j.noGateway || j.gw != nil || len(j.routes) != 0 {
 		t.Errorf("join info: %+v", j)
 	}
 	r, err := DecodePeerRecord(j.entries["ep1"])

@@ -411,6 +411,12 @@ func (e *bridgeEnv) save(bin string) string {
 	e.t.Helper()
 	var b []byte
 	testutils.InNS(e.t, e.host, func() (err error) { b, err = exec.Command(bin).Output(); return err })
+	return filterSave(b)
+}
+
+// filterSave drops comments, counters and the tables holding only empty
+// built-in chains with the ACCEPT policy from an iptables-save output.
+func filterSave(b []byte) string {
 	var out, table strings.Builder
 	keep := false
 	for _, line := range strings.Split(string(b), "\n") {

@@ -76,11 +76,9 @@ func (h *mhHost) state() mhHostState {
 			s.ipt += tool + ": unavailable\n"
 			continue
 		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if line != "" && !strings.HasPrefix(line, "#") {
-				s.ipt += iptCounters.ReplaceAllString(line, "") + "\n"
-			}
-		}
+		// Tables left with only empty built-in chains (nf_tables keeps a
+		// table once used, e.g. by the default gateway network) do not count.
+		s.ipt += tool + ":\n" + filterSave(iptCounters.ReplaceAll(out, nil))
 	}
 	s.pinned = sorted(pinnedUnder(h.execRoot))
 	return s
