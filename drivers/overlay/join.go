@@ -51,6 +51,11 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	}
 	if sbFd >= 0 {
 		defer unix.Close(sbFd)
+	} else {
+		// No namespace yet (Docker's order: Join, then SetKey): the
+		// container end waits in the host namespace, under a name of ours,
+		// for the controller to move it in at SetKey.
+		sbFd, name = int(d.hostNS), tmp
 	}
 
 	n.mu.Lock()
