@@ -48,6 +48,14 @@ func benchAttachDetach(b *testing.B, n int, port bool, rules int) {
 	for i := 0; i < n; i++ {
 		e.run(net, fmt.Sprintf("bg%d", i), opts...)
 	}
+	benchLifecycles(b, e, net, opts...)
+}
+
+// benchLifecycles times b.N container lifecycles on net, reporting p50/p99
+// of attach (sandbox, endpoint, join) and detach (leave, delete, sandbox
+// delete) with the sandbox options opts.
+func benchLifecycles(b *testing.B, e *bridgeEnv, net libnetwork.Network, opts ...libnetwork.SandboxOption) {
+	b.Helper()
 	attach := make([]time.Duration, 0, b.N)
 	detach := make([]time.Duration, 0, b.N)
 	b.ResetTimer()

@@ -3,9 +3,6 @@ package integration
 import (
 	"fmt"
 	"testing"
-	"time"
-
-	"github.com/cnmkit/libnetwork/internal/testutils"
 )
 
 // BenchmarkMacvlanAttachDetach measures attach (NewSandbox + CreateEndpoint
@@ -28,36 +25,5 @@ func benchMacvlanAttachDetach(b *testing.B, n int) {
 	for i := 0; i < n; i++ {
 		e.run(net, fmt.Sprintf("bg%d", i))
 	}
-	attach := make([]time.Duration, 0, b.N)
-	detach := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		sb, err := e.c.NewSandbox(fmt.Sprintf("c%d", i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		ep, err := net.CreateEndpoint(fmt.Sprintf("ep%d", i), serial)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := ep.Join(sb); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		if err := ep.Leave(sb); err != nil {
-			b.Fatal(err)
-		}
-		if err := ep.Delete(false); err != nil {
-			b.Fatal(err)
-		}
-		if err := sb.Delete(); err != nil {
-			b.Fatal(err)
-		}
-		t2 := time.Now()
-		attach, detach = append(attach, t1.Sub(t0)), append(detach, t2.Sub(t1))
-	}
-	b.StopTimer()
-	testutils.ReportPercentiles(b, "attach", attach)
-	testutils.ReportPercentiles(b, "detach", detach)
+	benchLifecycles(b, e.bridgeEnv, net)
 }
