@@ -1,14 +1,9 @@
 package remote
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/driverapi"
@@ -17,60 +12,19 @@ import (
 	"github.com/cnmkit/libnetwork/types"
 )
 
-// fakePlugin answers each NetworkDriver call with a canned body and
-// records the request bodies.
-type fakePlugin struct {
-	mu      sync.Mutex
-	answers map[string]string
-	got     map[string]map[string]interface{}
-}
-
-func (f *fakePlugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/vnd.docker.plugins.v1.1+json")
-	if r.URL.Path == "/Plugin.Activate" {
-		fmt.Fprint(w, `{"Implements":["NetworkDriver"]}`)
-		return
-	}
-	m := strings.TrimPrefix(r.URL.Path, "/NetworkDriver.")
-	body, _ := io.ReadAll(r.Body)
-	var req map[string]interface{}
-	_ = json.Unmarshal(body, &req)
-	f.mu.Lock()
-	f.got[m] = req
-	a, ok := f.answers[m]
-	f.mu.Unlock()
-	if !ok {
-		a = "{}"
-	}
-	fmt.Fprint(w, a)
-}
-
-func (f *fakePlugin) set(m, a string) { f.mu.Lock(); f.answers[m] = a; f.mu.Unlock() }
-func (f *fakePlugin) req(m string) map[string]interface{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.got[m]
-}
-
 // start serves a fake plugin named name and returns the driver Init
 // registered for it.
-func start(t *testing.T, scope string) (*fakePlugin, driverapi.Driver, error) {
+func start(t *testing.T, scope string) (*testutils.FakePlugin, driverapi.Driver, error) {
 	t.Helper()
 	dir := t.TempDir()
-	f := &fakePlugin{answers: map[string]string{"GetCapabilities": fmt.Sprintf(`{"Scope":%q}`, scope)}, got: map[string]map[string]interface{}{}}
-	l, err := net.Listen("unix", filepath.Join(dir, "fake.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: f}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
+	f := testutils.NewFakePlugin("NetworkDriver", "{}", map[string]string{"GetCapabilities": fmt.Sprintf(`{"Scope":%q}`, scope)})
+	f.Serve(t, dir, "fake")
 	reg := plugins.NewRegistry(plugins.Config{SocketDirs: []string{dir}, SpecDirs: []string{}})
 	var r testutils.Registered
 	if err := Init(&r, map[string]interface{}{plugins.ConfigKey: reg}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = reg.Get("fake", driverapi.NetworkPluginEndpointType)
+	_, err := reg.Get("fake", driverapi.NetworkPluginEndpointType)
 	if err == nil && (r.Name != "fake" || r.Cap.DataScope != scope) {
 		t.Fatalf("registered %+v", r)
 	}
@@ -145,7 +99,7 @@ func TestCallsAndWireFormat(t *testing.T) {
 	if err := d.CreateNetwork("n1", map[string]interface{}{"k": "v"}, nil, v4, nil); err != nil {
 		t.Fatal(err)
 	}
-	got := f.req("CreateNetwork")
+	got := f.Req("CreateNetwork")
 	if got["NetworkID"] != "n1" || got["Options"].(map[string]interface{})["k"] != "v" {
 		t.Fatalf("CreateNetwork request %v", got)
 	}
@@ -156,12 +110,12 @@ func TestCallsAndWireFormat(t *testing.T) {
 
 	// The plugin fills in the MAC and the IPv6 address; the controller's
 	// IPv4 address goes to it.
-	f.set("CreateEndpoint", `{"Interface":{"MacAddress":"02:42:0a:09:00:02","AddressIPv6":"fd00::2/64"}}`)
+	f.Set("CreateEndpoint", `{"Interface":{"MacAddress":"02:42:0a:09:00:02","AddressIPv6":"fd00::2/64"}}`)
 	ii := &ifInfo{addr: &net.IPNet{IP: net.ParseIP("10.9.0.2").To4(), Mask: pool.Mask}}
 	if err := d.CreateEndpoint("n1", "e1", ii, map[string]interface{}{"o": 1}); err != nil {
 		t.Fatal(err)
 	}
-	got = f.req("CreateEndpoint")
+	got = f.Req("CreateEndpoint")
 	if got["EndpointID"] != "e1" || got["Interface"].(map[string]interface{})["Address"] != "10.9.0.2/24" {
 		t.Fatalf("CreateEndpoint request %v", got)
 	}
@@ -169,14 +123,14 @@ func TestCallsAndWireFormat(t *testing.T) {
 		t.Fatalf("interface not filled in: %+v", ii)
 	}
 
-	f.set("Join", `{"InterfaceName":{"SrcName":"veth1","DstPrefix":"eth"},"Gateway":"10.9.0.1","GatewayIPv6":"fd00::1",
+	f.Set("Join", `{"InterfaceName":{"SrcName":"veth1","DstPrefix":"eth"},"Gateway":"10.9.0.1","GatewayIPv6":"fd00::1",
 		"StaticRoutes":[{"Destination":"10.10.0.0/16","RouteType":0,"NextHop":"10.9.0.254"},{"Destination":"10.11.0.0/16","RouteType":1}],
 		"DisableGatewayService":true}`)
 	ji := &joinInfo{}
 	if err := d.Join("n1", "e1", "/var/run/netns/x", ji, map[string]interface{}{"l": "v"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.req("Join"); got["SandboxKey"] != "/var/run/netns/x" || got["EndpointID"] != "e1" {
+	if got := f.Req("Join"); got["SandboxKey"] != "/var/run/netns/x" || got["EndpointID"] != "e1" {
 		t.Fatalf("Join request %v", got)
 	}
 	want := joinInfo{src: "veth1", prefix: "eth", gw: net.ParseIP("10.9.0.1"), gw6: net.ParseIP("fd00::1"),
@@ -184,7 +138,7 @@ func TestCallsAndWireFormat(t *testing.T) {
 	if fmt.Sprint(*ji) != fmt.Sprint(want) {
 		t.Fatalf("join info %+v, want %+v", *ji, want)
 	}
-	f.set("EndpointOperInfo", `{"Value":{"x":"y"}}`)
+	f.Set("EndpointOperInfo", `{"Value":{"x":"y"}}`)
 	if v, err := d.EndpointOperInfo("n1", "e1"); err != nil || v["x"] != "y" {
 		t.Fatalf("oper info %v %v", v, err)
 	}
@@ -203,15 +157,15 @@ func TestCallsAndWireFormat(t *testing.T) {
 		if err := call.fn(); err != nil {
 			t.Fatalf("%s: %v", call.m, err)
 		}
-		if f.req(call.m) == nil {
+		if f.Req(call.m) == nil {
 			t.Fatalf("%s not called", call.m)
 		}
 	}
-	if got := f.req("DiscoverNew"); got["DiscoveryType"] != float64(1) {
+	if got := f.Req("DiscoverNew"); got["DiscoveryType"] != float64(1) {
 		t.Fatalf("DiscoverNew %v", got)
 	}
 	// The plugin's Err is a typed error naming plugin and call.
-	f.set("DeleteNetwork", `{"Err":"busy"}`)
+	f.Set("DeleteNetwork", `{"Err":"busy"}`)
 	if err := d.DeleteNetwork("n1"); !types.IsInternal(err) || !strings.Contains(err.Error(), `plugin "fake": NetworkDriver.DeleteNetwork: busy`) {
 		t.Fatalf("Err answer: %v", err)
 	}
@@ -234,17 +188,15 @@ func TestBadAnswersUndo(t *testing.T) {
 		`{"Interface":{"Address":"fd00::1/64"}}`,
 		`{"Interface":{"Address":"10.0.0.3/24"}}`, // the controller's is 10.0.0.2
 	} {
-		f.set("CreateEndpoint", a)
-		f.set("DeleteEndpoint", `{}`)
-		f.mu.Lock()
-		delete(f.got, "DeleteEndpoint")
-		f.mu.Unlock()
+		f.Set("CreateEndpoint", a)
+		f.Set("DeleteEndpoint", `{}`)
+		f.Forget("DeleteEndpoint")
 		ii := &ifInfo{addr: &net.IPNet{IP: net.ParseIP("10.0.0.2").To4(), Mask: net.CIDRMask(24, 32)}}
 		err := d.CreateEndpoint("n", "e", ii, nil)
 		if err == nil || !(types.IsBadRequest(err)) || !strings.Contains(err.Error(), `"fake"`) {
 			t.Fatalf("%s: %v", a, err)
 		}
-		if f.req("DeleteEndpoint")["EndpointID"] != "e" {
+		if f.Req("DeleteEndpoint")["EndpointID"] != "e" {
 			t.Fatalf("%s: endpoint not deleted in the plugin", a)
 		}
 	}
@@ -253,19 +205,17 @@ func TestBadAnswersUndo(t *testing.T) {
 		`{"StaticRoutes":[{"Destination":"x"}]}`, `{"StaticRoutes":[{"Destination":"10.0.0.0/8","RouteType":7}]}`,
 		`{"StaticRoutes":[{"Destination":"10.0.0.0/8","RouteType":0,"NextHop":"q"}]}`,
 	} {
-		f.set("Join", a)
-		f.mu.Lock()
-		delete(f.got, "Leave")
-		f.mu.Unlock()
+		f.Set("Join", a)
+		f.Forget("Leave")
 		err := d.Join("n", "e", "/k", &joinInfo{}, nil)
 		if !types.IsBadRequest(err) || !strings.Contains(err.Error(), `"fake"`) {
 			t.Fatalf("%s: %v", a, err)
 		}
-		if f.req("Leave")["EndpointID"] != "e" {
+		if f.Req("Leave")["EndpointID"] != "e" {
 			t.Fatalf("%s: plugin not told to leave", a)
 		}
 	}
-	f.set("Join", `{"Gateway":`)
+	f.Set("Join", `{"Gateway":`)
 	if err := d.Join("n", "e", "/k", &joinInfo{}, nil); !types.IsInternal(err) || !strings.Contains(err.Error(), "malformed") {
 		t.Fatalf("malformed: %v", err)
 	}

@@ -1,58 +1,15 @@
 package remote
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/plugins"
 	"github.com/cnmkit/libnetwork/types"
 )
-
-type fakeIPAM struct {
-	mu      sync.Mutex
-	answers map[string]string
-	got     map[string]map[string]interface{}
-}
-
-func (f *fakeIPAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/vnd.docker.plugins.v1.1+json")
-	if r.URL.Path == "/Plugin.Activate" {
-		fmt.Fprint(w, `{"Implements":["IpamDriver"]}`)
-		return
-	}
-	m := strings.TrimPrefix(r.URL.Path, "/IpamDriver.")
-	body, _ := io.ReadAll(r.Body)
-	var req map[string]interface{}
-	_ = json.Unmarshal(body, &req)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.got[m] = req
-	a, ok := f.answers[m]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	if strings.HasPrefix(a, "500 ") {
-		w.WriteHeader(500)
-		a = a[4:]
-	}
-	fmt.Fprint(w, a)
-}
-
-func (f *fakeIPAM) set(m, a string) { f.mu.Lock(); f.answers[m] = a; f.mu.Unlock() }
-func (f *fakeIPAM) req(m string) map[string]interface{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.got[m]
-}
 
 type reg struct {
 	name string
@@ -68,22 +25,16 @@ func (r *reg) RegisterIpamDriverWithCapabilities(name string, d ipamapi.Ipam, c 
 	return nil
 }
 
-func start(t *testing.T, answers map[string]string) (*fakeIPAM, *reg, error) {
+func start(t *testing.T, answers map[string]string) (*testutils.FakePlugin, *reg, error) {
 	dir := t.TempDir()
-	f := &fakeIPAM{answers: answers, got: map[string]map[string]interface{}{}}
-	l, err := net.Listen("unix", filepath.Join(dir, "fipam.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: f}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
+	f := testutils.NewFakePlugin("IpamDriver", "", answers)
+	f.Serve(t, dir, "fipam")
 	pr := plugins.NewRegistry(plugins.Config{SocketDirs: []string{dir}, SpecDirs: []string{}})
 	r := &reg{}
 	if err := InitWith(r, pr); err != nil {
 		t.Fatal(err)
 	}
-	_, err = pr.Get("fipam", ipamapi.PluginEndpointType)
+	_, err := pr.Get("fipam", ipamapi.PluginEndpointType)
 	return f, r, err
 }
 
@@ -111,45 +62,45 @@ func TestIPAMCalls(t *testing.T) {
 	if err != nil || id != "p1" || pool.String() != "10.20.0.0/16" || data["com.docker.network.gateway"] != "10.20.0.1/16" {
 		t.Fatalf("pool %s %v %v %v", id, pool, data, err)
 	}
-	if got := f.req("RequestPool"); got["AddressSpace"] != "L" || got["SubPool"] != "10.20.1.0/24" || got["V6"] != false || got["Options"].(map[string]interface{})["o"] != "v" {
+	if got := f.Req("RequestPool"); got["AddressSpace"] != "L" || got["SubPool"] != "10.20.1.0/24" || got["V6"] != false || got["Options"].(map[string]interface{})["o"] != "v" {
 		t.Fatalf("RequestPool request %v", got)
 	}
 	addr, _, err := a.RequestAddress("p1", net.ParseIP("10.20.0.7"), map[string]string{"com.docker.network.endpoint.macaddress": "x"})
 	if err != nil || addr.String() != "10.20.0.7/16" {
 		t.Fatalf("address %v %v", addr, err)
 	}
-	if got := f.req("RequestAddress"); got["PoolID"] != "p1" || got["Address"] != "10.20.0.7" {
+	if got := f.Req("RequestAddress"); got["PoolID"] != "p1" || got["Address"] != "10.20.0.7" {
 		t.Fatalf("RequestAddress request %v", got)
 	}
-	if err := a.ReleaseAddress("p1", addr.IP); err != nil || f.req("ReleaseAddress")["Address"] != "10.20.0.7" {
-		t.Fatalf("release address %v %v", err, f.req("ReleaseAddress"))
+	if err := a.ReleaseAddress("p1", addr.IP); err != nil || f.Req("ReleaseAddress")["Address"] != "10.20.0.7" {
+		t.Fatalf("release address %v %v", err, f.Req("ReleaseAddress"))
 	}
-	if err := a.ReleasePool("p1"); err != nil || f.req("ReleasePool")["PoolID"] != "p1" {
+	if err := a.ReleasePool("p1"); err != nil || f.Req("ReleasePool")["PoolID"] != "p1" {
 		t.Fatalf("release pool %v", err)
 	}
 	// Errors: the Error field, an error status with Err, bad answers.
-	f.set("ReleasePool", `{"Error":"pool in use"}`)
+	f.Set("ReleasePool", `{"Error":"pool in use"}`)
 	if err := a.ReleasePool("p1"); !types.IsInternal(err) || !strings.Contains(err.Error(), `plugin "fipam": IpamDriver.ReleasePool: pool in use`) {
 		t.Fatalf("Error field: %v", err)
 	}
-	f.set("RequestAddress", `500 {"Err":"exhausted"}`)
+	f.Set("RequestAddress", `500 {"Err":"exhausted"}`)
 	if _, _, err := a.RequestAddress("p1", nil, nil); !types.IsInternal(err) || !strings.Contains(err.Error(), "exhausted") {
 		t.Fatalf("Err status: %v", err)
 	}
-	f.set("RequestAddress", `{"Address":""}`)
+	f.Set("RequestAddress", `{"Address":""}`)
 	if _, _, err := a.RequestAddress("p1", nil, nil); !types.IsNoService(err) {
 		t.Fatalf("no address: %v", err)
 	}
-	f.set("ReleaseAddress", `{}`)
-	f.set("RequestAddress", `{"Address":"10.20.0.8"}`)
+	f.Set("ReleaseAddress", `{}`)
+	f.Set("RequestAddress", `{"Address":"10.20.0.8"}`)
 	if _, _, err := a.RequestAddress("p1", nil, nil); !types.IsBadRequest(err) || !strings.Contains(err.Error(), `"10.20.0.8"`) {
 		t.Fatalf("bare address: %v", err)
 	}
-	if f.req("ReleaseAddress")["Address"] != "10.20.0.8" {
+	if f.Req("ReleaseAddress")["Address"] != "10.20.0.8" {
 		t.Fatal("unusable address not given back")
 	}
-	f.set("RequestPool", `{"PoolID":"p2","Pool":"fd00::/64"}`)
-	if _, _, _, err := a.RequestPool("L", "", "", nil, false); !types.IsBadRequest(err) || f.req("ReleasePool")["PoolID"] != "p2" {
+	f.Set("RequestPool", `{"PoolID":"p2","Pool":"fd00::/64"}`)
+	if _, _, _, err := a.RequestPool("L", "", "", nil, false); !types.IsBadRequest(err) || f.Req("ReleasePool")["PoolID"] != "p2" {
 		t.Fatalf("wrong family pool: %v", err)
 	}
 }
