@@ -3,8 +3,8 @@ package libnetwork
 import (
 	"errors"
 	"net"
-	"strings"
 
+	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/netutils"
@@ -24,7 +24,7 @@ func (n *network) CreateEndpoint(name string, options ...EndpointOption) (Endpoi
 
 // createEndpoint does CreateEndpoint.
 func (n *network) createEndpoint(name string, options ...EndpointOption) (Endpoint, error) {
-	if strings.TrimSpace(name) == "" {
+	if !config.IsValidName(name) {
 		return nil, ErrInvalidName(name)
 	}
 	c := n.ctrl

@@ -2,6 +2,8 @@ package libnetwork
 
 import (
 	"fmt"
+
+	"github.com/cnmkit/libnetwork/config"
 )
 
 // The error types below keep libnetwork's names; each implements one (or
@@ -69,11 +71,12 @@ func (ii ErrInvalidID) Error() string {
 func (ii ErrInvalidID) BadRequest() {}
 
 // ErrInvalidName is returned when a query-by-name or resource create method is
-// invoked with an empty or blank name.
+// invoked with a name that config.IsValidName refuses.
 type ErrInvalidName string
 
 func (in ErrInvalidName) Error() string {
-	return fmt.Sprintf("invalid name: %q", string(in))
+	return fmt.Sprintf("invalid name %q: use 1 to %d letters, digits, '_', '.' and '-', starting with a letter or digit",
+		string(in), config.MaxNameLen)
 }
 
 // BadRequest denotes the type of this error.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
@@ -23,7 +24,7 @@ func (c *controller) NewNetwork(networkType, name string, id string, options ...
 
 // newNetwork does NewNetwork; gw makes the default gateway network.
 func (c *controller) newNetwork(networkType, name string, id string, gw bool, options ...NetworkOption) (nw Network, err error) {
-	if strings.TrimSpace(name) == "" {
+	if !config.IsValidName(name) {
 		return nil, ErrInvalidName(name)
 	}
 	if strings.TrimSpace(networkType) == "" {

@@ -1,8 +1,7 @@
 package libnetwork
 
 import (
-	"strings"
-
+	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/osl"
 	"github.com/cnmkit/libnetwork/types"
@@ -226,7 +225,7 @@ func (sb *sandbox) Refresh(options ...SandboxOption) error {
 // Rename gives every endpoint joined to the sandbox the name name. Names
 // stay unique per network; on a clash nothing is renamed.
 func (sb *sandbox) Rename(name string) error {
-	if strings.TrimSpace(name) == "" {
+	if !config.IsValidName(name) {
 		return ErrInvalidName(name)
 	}
 	if err := sb.ctrl.checkRunning(); err != nil {

@@ -127,10 +127,6 @@ func (c *Config) LoadDefaultScopes(dataDir string) {
 	}
 }
 
-// IsValidName reports whether name can name a network, endpoint or
-// sandbox: it must not be empty or blank.
-func IsValidName(name string) bool { return strings.TrimSpace(name) != "" }
-
 // ProcessOptions applies opts to c.
 func (c *Config) ProcessOptions(opts ...Option) {
 	for _, o := range opts {

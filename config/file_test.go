@@ -105,7 +105,11 @@ func TestParseConfigOptions(t *testing.T) {
 }
 
 func TestIsValidName(t *testing.T) {
-	for name, want := range map[string]bool{"net1": true, "a b": true, "": false, "  ": false, "\t\n": false} {
+	for name, want := range map[string]bool{
+		"net1": true, "Net.1_x-y": true, "0": true, strings.Repeat("a", MaxNameLen): true,
+		strings.Repeat("a", MaxNameLen+1): false, "a b": false, "a/b": false, "-a": false, ".a": false,
+		"": false, "  ": false, "\t\n": false, "é": false,
+	} {
 		if got := IsValidName(name); got != want {
 			t.Errorf("IsValidName(%q) = %v, want %v", name, got, want)
 		}

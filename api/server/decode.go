@@ -33,15 +33,26 @@ func badField(field, format string, a ...interface{}) error {
 	return &fieldError{field: field, msg: fmt.Sprintf(format, a...)}
 }
 
+// bodyTooLarge refuses a body over maxBody (HTTP 413).
+type bodyTooLarge struct{}
+
+func (bodyTooLarge) Error() string {
+	return fmt.Sprintf("request body is larger than %d bytes", maxBody)
+}
+
+// BadRequest marks the error's class.
+func (bodyTooLarge) BadRequest() {}
+
 // decode reads r's body strictly into v: one JSON object, no unknown
 // fields, nothing after it.
 func decode(r *http.Request, v interface{}) error {
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || len(data) > maxBody {
+		return bodyTooLarge{}
+	}
 	if err != nil {
 		return badField("", "read request body: %v", err)
-	}
-	if len(data) > maxBody {
-		return badField("", "request body is larger than %d bytes", maxBody)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return badField("", "request body is empty: want a JSON object")

@@ -72,6 +72,8 @@ func StatusOf(err error) int {
 
 func classStatus(e error) int {
 	switch {
+	case has[bodyTooLarge](e):
+		return http.StatusRequestEntityTooLarge
 	case has[types.ConflictError](e):
 		return http.StatusConflict
 	case has[types.NotFoundError](e):

@@ -3,8 +3,10 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/api"
@@ -54,10 +56,31 @@ func New(c libnetwork.NetworkController, st *State) *Server {
 	}
 	s.mux.Handle("GET /v1/cluster", serve(s.cluster))
 	s.mux.HandleFunc("GET /v1/cluster/diagnostics", s.clusterDiagnostics)
-	s.mux.Handle("/", serve(func(r *http.Request) (int, interface{}, error) {
-		return 0, nil, types.NotFoundErrorf("no route %s %s (the API is under /%s/)", r.Method, r.URL.Path, api.Version)
-	}))
+	s.mux.Handle("/", http.HandlerFunc(s.noRoute))
 	return s
+}
+
+// noRoute answers a request no route takes: 405 with Allow when the path
+// is known with other methods, 404 otherwise.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, r, types.NotFoundErrorf("no route %s %s (the API is under /%s/)", r.Method, r.URL.Path, api.Version))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeJSON(w, http.StatusMethodNotAllowed, api.ErrorResponse{
+		Message: fmt.Sprintf("method %s not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
 }
 
 // ServeHTTP serves one API request.

@@ -144,7 +144,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"POST", "/v1/networks", `{"name":["a"],"driver":"b"}`, 400, "name", "string"},
 		{"POST", "/v1/networks", `{"name":"a","driver":"b","ipam":{}}`, 400, "ipam", "array"},
 		{"POST", "/v1/networks", `{"name":"a","driver":"b","ipam":[{"subnet":"x"}]}`, 400, "ipam[0].subnet", "invalid CIDR"},
-		{"POST", "/v1/networks", "{" + strings.Repeat(" ", maxBody) + "}", 400, "", "larger than"},
+		{"POST", "/v1/networks", "{" + strings.Repeat(" ", maxBody) + "}", 413, "", "larger than"},
+		{"PUT", "/v1/networks", "", 405, "", "use GET, HEAD, POST"},
+		{"POST", "/v1/networks/n1", "", 405, "", "use GET, HEAD, DELETE"},
 		{"POST", "/v1/sandboxes", `{"name":"s","hostname":"a_b"}`, 400, "hostname", "a_b"},
 		{"GET", "/v1/nothing", "", 404, "", "no route"},
 		{"GET", "/", "", 404, "", "no route"},
@@ -159,6 +161,9 @@ func TestDecodeErrors(t *testing.T) {
 		if rec.Code != c.status || er.Field != c.field || !strings.Contains(er.Message, c.msg) ||
 			rec.Header().Get("Content-Type") != "application/json" {
 			t.Errorf("%s %s %.40q: %d %+v, want %d field %q message with %q", c.method, c.path, c.body, rec.Code, er, c.status, c.field, c.msg)
+		}
+		if allow := rec.Header().Get("Allow"); c.status == 405 && !strings.Contains(er.Message, "use "+allow) {
+			t.Errorf("%s %s: Allow %q, message %q", c.method, c.path, allow, er.Message)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/types"
 )
 
@@ -15,16 +16,15 @@ var (
 	labelRe = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
 )
 
-const maxName = 128
-
-// checkName checks the name of an object or driver.
+// checkName checks the name of an object or driver: the library's rule
+// (config.IsValidName), with a message naming the field.
 func checkName(field, v string) error {
 	switch {
 	case v == "":
 		return badField(field, "required")
-	case len(v) > maxName:
-		return badField(field, "%q is longer than %d characters", v, maxName)
-	case !nameRe.MatchString(v):
+	case len(v) > config.MaxNameLen:
+		return badField(field, "%q is longer than %d characters", v, config.MaxNameLen)
+	case !config.IsValidName(v):
 		return badField(field, "invalid name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", v)
 	}
 	return nil
