@@ -182,6 +182,11 @@ func (cfg *daemonConfig) finish() error {
 	if _, err := logrus.ParseLevel(cfg.LogLevel); err != nil {
 		return fmt.Errorf("log level: %w", err)
 	}
+	if cfg.Bridge.UserlandProxy && cfg.Bridge.UserlandProxyPath == "" {
+		if cfg.Bridge.UserlandProxyPath, err = findProxy(); err != nil {
+			return err
+		}
+	}
 	if cfg.TCP != "" {
 		if err := checkLoopback(cfg.TCP); err != nil {
 			return err
