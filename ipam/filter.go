@@ -2,6 +2,7 @@ package ipam
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netutils"
+	"github.com/cnmkit/libnetwork/types"
 )
 
 // PoolFilter vetoes a candidate pool of the automatic choice in the
@@ -75,10 +77,7 @@ func (a *Allocator) tryChoose(addressSpace string, v4 bool, fam string, refused,
 	err = a.update(s, func() (func(), error) {
 		p, ok := s.choose(v4, refused)
 		if !ok {
-			if len(refused) > 0 {
-				return nil, wrap(ipamapi.ErrNoAvailablePool, "no free predefined %s pool in address space %s (%d refused by the pool filter)", fam, addressSpace, len(refused))
-			}
-			return nil, wrap(ipamapi.ErrNoAvailablePool, "no free predefined %s pool in address space %s", fam, addressSpace)
+			return nil, noFreePool(fam, addressSpace, len(refused))
 		}
 		if filter != nil && !accepted[p] {
 			cand = p
@@ -93,4 +92,16 @@ func (a *Allocator) tryChoose(addressSpace string, v4 bool, fam string, refused,
 		return nil, cand, filter, nil
 	}
 	return e, netip.Prefix{}, nil, err
+}
+
+// noFreePool is the error of an automatic pool request that no predefined
+// pool can serve. It is Forbidden, not the sentinel's NoService: asking
+// again does not help until a pool is freed or one is requested by subnet.
+func noFreePool(fam, addressSpace string, refused int) error {
+	why := ""
+	if refused > 0 {
+		why = fmt.Sprintf(" (%d refused by the pool filter)", refused)
+	}
+	return types.ForbiddenErrorf("no free predefined %s pool in address space %s%s: request a subnet explicitly: %w",
+		fam, addressSpace, why, ipamapi.ErrNoAvailablePool)
 }

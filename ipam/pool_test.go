@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cnmkit/libnetwork/ipamapi"
+	"github.com/cnmkit/libnetwork/types"
 )
 
 func TestRegister(t *testing.T) {
@@ -115,7 +116,11 @@ func TestConfiguredPools(t *testing.T) {
 	expectErr(t, "no global pools", err, ipamapi.ErrNoAvailablePool, "GlobalDefault")
 	// The defaults have no IPv6 pools.
 	_, _, _, err = newAlloc(t).RequestPool("LocalDefault", "", "", nil, true)
-	expectErr(t, "automatic IPv6", err, ipamapi.ErrNoAvailablePool, "IPv6")
+	expectErr(t, "automatic IPv6", err, ipamapi.ErrNoAvailablePool, "IPv6", "request a subnet")
+	// Retrying does not help: not NoService (503), which clients retry.
+	if !types.IsForbidden(err) {
+		t.Fatalf("automatic IPv6: %v is not Forbidden", err)
+	}
 }
 
 func TestPoolOverlap(t *testing.T) {
