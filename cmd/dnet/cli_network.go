@@ -83,6 +83,9 @@ func networkCreate(e *env, args []string) int {
 	if err != nil {
 		return e.usageError("network create", "%v", err)
 	}
+	if err := checkIPv6Subnets(pools, req.IPv6); err != nil {
+		return e.usageError("network create", "%v", err)
+	}
 	req.IPAM = pools
 	if len(opts) > 0 {
 		req.Options = opts
@@ -105,6 +108,17 @@ func networkCreate(e *env, args []string) int {
 		fmt.Fprintln(e.stdout, n.ID)
 	}
 	return exitOK
+}
+
+// checkIPv6Subnets refuses an IPv6 --subnet without --ipv6, in the
+// flags' words (the daemon would name its JSON field).
+func checkIPv6Subnets(pools []api.IPAMConfig, ipv6 bool) error {
+	for _, p := range pools {
+		if _, n, err := net.ParseCIDR(p.Subnet); err == nil && n.IP.To4() == nil && !ipv6 {
+			return fmt.Errorf("--subnet %s is an IPv6 subnet: add --ipv6", p.Subnet)
+		}
+	}
+	return nil
 }
 
 // ipamFromFlags pairs each gateway and IP range with the subnet that

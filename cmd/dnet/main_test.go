@@ -170,6 +170,8 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"network", "nope"}, exitUsage, "unknown command"},
 		{[]string{"endpoint", "create", "x"}, exitUsage, "--network is required"},
 		{[]string{"network", "ls", "--format", "xml"}, exitUsage, "xml"},
+		{[]string{"-H", none, "network", "create", "--subnet", "fd00::/64", "n6"}, exitUsage, "--subnet fd00::/64 is an IPv6 subnet: add --ipv6"},
+		{[]string{"-H", none, "network", "create", "--subnet", "10.9.0.0/24", "--subnet", "fd00::/64", "--ipv6", "n6"}, exitError, "cannot reach"},
 		{[]string{"-H", none, "network", "ls"}, exitError, "cannot reach the dnet daemon"},
 		{[]string{"-H", none, "sandbox", "rm", "a", "b"}, exitError, "remove sandbox b"},
 	} {
