@@ -109,6 +109,9 @@ type Endpoint struct {
 	ExposedPorts []Port        `json:"exposed_ports"`
 	PortBindings []PortBinding `json:"port_bindings"`
 	Published    []PortBinding `json:"published"`
+	// Unpublished says why PortBindings are not published (an internal
+	// network, a driver with nothing to forward them).
+	Unpublished string `json:"unpublished,omitempty"`
 }
 
 // SandboxCreate is the body of POST /v1/sandboxes. Name is the container

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/cnmkit/libnetwork/drivers/bridge"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
@@ -176,6 +177,9 @@ func (s *Server) endpointView(n libnetwork.Network, ep libnetwork.Endpoint) api.
 	if di, err := ep.DriverInfo(); err == nil {
 		if pm, ok := di[netlabel.PortMap].([]types.PortBinding); ok {
 			out.Published = portBindingViews(pm)
+		}
+		if why, ok := di[bridge.UnpublishedKey].(string); ok {
+			out.Unpublished = why
 		}
 	}
 	return out

@@ -182,6 +182,9 @@ func printEndpoint(e *env, ep api.Endpoint) {
 	for _, b := range ep.Published {
 		pub = append(pub, publishString(b))
 	}
+	if ep.Unpublished != "" {
+		pub = append(pub, "none: "+ep.Unpublished)
+	}
 	fields(e.stdout, [][2]string{
 		{"Name", ep.Name},
 		{"ID", ep.ID},

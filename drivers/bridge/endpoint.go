@@ -33,6 +33,8 @@ type bridgeEndpoint struct {
 	exposed     []types.TransportPort
 	// portMapping is what is installed, with the host ports chosen.
 	portMapping []types.PortBinding
+	// unpublished says why bindings asked for were not published.
+	unpublished string
 	rec         *endpointRecord
 }
 
@@ -185,6 +187,9 @@ func (d *driver) EndpointOperInfo(nid, eid string) (map[string]interface{}, erro
 	}
 	if len(ep.exposed) > 0 {
 		m[netlabel.ExposedPorts] = append([]types.TransportPort(nil), ep.exposed...)
+	}
+	if ep.unpublished != "" {
+		m[UnpublishedKey] = ep.unpublished
 	}
 	return m, nil
 }
