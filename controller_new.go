@@ -98,6 +98,9 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 			return fail(types.InternalErrorf("initialize %s driver: %w", i.ntype, err))
 		}
 	}
+	if err := c.addConfiguredDrivers(); err != nil {
+		return fail(err)
+	}
 	if err := initIPAMDrivers(c.reg, cfg, c.hostPoolFilter, c.plugins); err != nil {
 		return fail(err)
 	}
@@ -238,6 +241,27 @@ func (c *controller) ReloadConfiguration(cfgOptions ...config.Option) error {
 type driverInitializer struct {
 	fn    drvregistry.InitFunc
 	ntype string
+}
+
+// addConfiguredDrivers registers the drivers of config.OptionDriver.
+func (c *controller) addConfiguredDrivers() error {
+	for _, d := range c.cfg.Daemon.Drivers {
+		switch {
+		case strings.TrimSpace(d.Type) == "" || d.Init == nil:
+			return types.BadRequestErrorf("config.OptionDriver: want a driver type and an init function, got %q", d.Type)
+		case registered(c.reg, d.Type):
+			return types.ForbiddenErrorf("config.OptionDriver %q: a driver of that type is already registered", d.Type)
+		}
+		if err := c.reg.AddDriver(d.Type, d.Init, c.makeDriverConfig(d.Type)); err != nil {
+			return types.InternalErrorf("initialize %s driver: %w", d.Type, err)
+		}
+	}
+	return nil
+}
+
+func registered(r *drvregistry.DrvRegistry, ntype string) bool {
+	d, _ := r.Driver(ntype)
+	return d != nil
 }
 
 // extraDrivers are registered by New after the built-in drivers (tests set

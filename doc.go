@@ -135,5 +135,14 @@ Join go to the other hosts and are withdrawn on Leave, endpoint delete and
 restart cleanup. Endpoint names and aliases travel too, so the embedded DNS
 server answers for containers on every host. Stop leaves the cluster;
 DiagnosticsHandler serves the gossip state.
+
+Examples. The package's examples (example_test.go, shown on pkg.go.dev and
+by godoc; TestExamplesRun runs them as root and checks what they print)
+cover the main flows: the README flow (Example), publishing a port
+(Example_publishPort), a runtime's external-key order with SetKey
+(Example_externalKey), a restart with config.OptionActiveSandboxes
+(Example_restart), an overlay network in a cluster (Example_overlay) and
+a driver of one's own given with config.OptionDriver
+(Example_inProcessDriver).
 */
 package libnetwork

@@ -11,10 +11,21 @@ import (
 )
 
 // Sandbox provides the control over the network container entity. It is a one to one mapping with the container.
+//
+// For a runtime: the container's network namespace is the file at Key();
+// its /etc/hosts and /etc/resolv.conf are the files the controller keeps
+// up to date at OptionHostsPath and OptionResolvConfPath (default
+// EXEC-ROOT/files/<sandbox ID>/hosts and .../resolv.conf), to be
+// bind-mounted into the container; the resolv.conf names the embedded DNS
+// server (127.0.0.11) on networks that have it.
 type Sandbox interface {
 	// ID returns the ID of the sandbox
 	ID() string
-	// Key returns the sandbox's key
+	// Key returns the sandbox's key: the path of its network namespace
+	// (a pinned nsfs file, EXEC-ROOT/netns/ and 12 characters of the
+	// container ID), which a runtime gives the container (setns(2), or the
+	// OCI spec's network namespace path). With OptionUseExternalKey the runtime makes the namespace and
+	// SetKey binds it onto this path; the path does not change.
 	Key() string
 	// ContainerID returns the container id associated to this sandbox
 	ContainerID() string

@@ -53,7 +53,9 @@ func OptionDomainname(name string) SandboxOption {
 }
 
 // OptionHostsPath function returns an option setter for hostspath option to
-// be passed to NewSandbox method.
+// be passed to NewSandbox method. It is where the controller writes the
+// container's hosts file (default EXEC-ROOT/files/<sandbox ID>/hosts),
+// for the runtime to bind-mount at /etc/hosts.
 func OptionHostsPath(path string) SandboxOption {
 	return func(sb *sandbox) {
 		sb.config.hostsPath = path
@@ -85,7 +87,9 @@ func OptionExtraHost(name string, IP string) SandboxOption {
 }
 
 // OptionResolvConfPath function returns an option setter for resolvconfpath option to
-// be passed to net container methods.
+// be passed to net container methods. It is where the controller writes the
+// container's resolv.conf (default EXEC-ROOT/files/<sandbox ID>/resolv.conf),
+// for the runtime to bind-mount at /etc/resolv.conf.
 func OptionResolvConfPath(path string) SandboxOption {
 	return func(sb *sandbox) {
 		sb.config.resolvConfPath = path

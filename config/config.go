@@ -52,6 +52,8 @@ type DaemonCfg struct {
 	DNS DNSCfg
 	// Plugins says where network and IPAM plugins are found.
 	Plugins PluginCfg
+	// Drivers are in-process network drivers (OptionDriver).
+	Drivers []DriverInit
 }
 
 // ClusterCfg configures the gossip agent (multi-host networking); any
