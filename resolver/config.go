@@ -61,6 +61,8 @@ type Config struct {
 	// MaxConcurrentForwards bounds the queries forwarded at once
 	// (DefaultMaxConcurrentForwards).
 	MaxConcurrentForwards int
+	// Stats, when set, counts this resolver's queries (shared by many).
+	Stats *Stats
 }
 
 // normalize returns cfg with defaults filled in, its listen address and its

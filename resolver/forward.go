@@ -49,6 +49,7 @@ func (r *Resolver) forward(ctx context.Context, q []byte, qi queryInfo, tcp bool
 		}
 		return r.fit(resp, q, qi, tcp)
 	}
+	r.stats().ForwardFailures.Add(1)
 	if fallback != nil {
 		return r.fit(fallback, q, qi, tcp)
 	}

@@ -21,7 +21,8 @@ func TestForward(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			sb := sandbox(t)
 			up := startUpstream(t, linkedNS(t, sb), "10.53.0.1:53", answerA("192.0.2.7"))
-			startResolver(t, sb, localBackend(), Config{Mode: mode, Upstreams: []string{"10.53.0.1"}})
+			var st Stats
+			startResolver(t, sb, localBackend(), Config{Mode: mode, Upstreams: []string{"10.53.0.1"}, Stats: &st})
 
 			resp := query(t, sb, "udp", "Remote.Example.", dns.TypeA)
 			if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 || answers(resp)[0] != "192.0.2.7" || !resp.RecursionAvailable {
@@ -39,6 +40,9 @@ func TestForward(t *testing.T) {
 			}
 			if c := up.tcpCount.Load(); c != 1 {
 				t.Fatalf("upstream saw %d tcp queries, want 1", c)
+			}
+			if q, l, f, e := st.Queries.Load(), st.Local.Load(), st.Forwarded.Load(), st.ForwardFailures.Load(); q != 2 || l != 0 || f != 2 || e != 0 {
+				t.Fatalf("stats: %d queries, %d local, %d forwarded, %d failed; want 2, 0, 2, 0", q, l, f, e)
 			}
 		})
 	}

@@ -33,7 +33,9 @@ type Resolver struct {
 	listen  netip.Addr
 	ups     atomic.Pointer[[]netip.AddrPort]
 	slots   chan struct{} // one token per forwarded query in flight
-	log     *logrus.Entry
+	// ownStats counts when Config.Stats is nil.
+	ownStats Stats
+	log      *logrus.Entry
 
 	mu      sync.Mutex
 	state   runState

@@ -100,11 +100,13 @@ func (r *Resolver) serveConn(c net.Conn) {
 func (r *Resolver) serveTCPQuery(h *handler, q []byte) (out []byte) {
 	defer r.recoverPanic("tcp")
 	v, out := h.handle(q, false)
+	r.count(v)
 	switch v {
 	case reply:
 		return out
 	case forward:
 		if !r.acquire() {
+			r.stats().ForwardFailures.Add(1)
 			_, out = h.rcode(dns.RcodeServerFailure, false)
 			return out
 		}

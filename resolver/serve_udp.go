@@ -32,11 +32,13 @@ func (r *Resolver) serveUDP(conn *net.UDPConn) {
 func (r *Resolver) serveUDPQuery(conn *net.UDPConn, h *handler, q []byte, from netip.AddrPort) {
 	defer r.recoverPanic("udp")
 	v, out := h.handle(q, true)
+	r.count(v)
 	switch v {
 	case reply:
 		_, _ = conn.WriteToUDPAddrPort(out, from)
 	case forward:
 		if !r.acquire() {
+			r.stats().ForwardFailures.Add(1)
 			_, out = h.rcode(dns.RcodeServerFailure, true)
 			_, _ = conn.WriteToUDPAddrPort(out, from)
 			return
