@@ -61,6 +61,7 @@ type nwIface struct {
 	mtu       int
 	bridge    bool
 	noLL6     bool // requested: no IPv6 link-local address
+	exactName string // requested: this name rather than prefix+N
 	removed   bool
 }
 
