@@ -85,8 +85,10 @@ func (s *session) network() (api.Network, *types.Error) {
 	n, err := s.cl.Network(s.ctx, s.conf.Name)
 	if isNotFound(err) {
 		n, err = s.cl.CreateNetwork(s.ctx, s.conf.networkCreate())
-		if isConflict(err) { // another ADD created it meanwhile
-			n, err = s.cl.Network(s.ctx, s.conf.Name)
+		if isConflict(err) { // another ADD created it meanwhile?
+			if n2, gerr := s.cl.Network(s.ctx, s.conf.Name); gerr == nil {
+				n, err = n2, nil
+			}
 		}
 	}
 	if err != nil {

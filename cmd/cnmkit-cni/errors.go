@@ -61,7 +61,7 @@ func daemonErr(obj, what string, err error) *types.Error {
 	switch {
 	case ae.Status == http.StatusServiceUnavailable:
 		return cniErr(types.ErrTryAgainLater, "", "%s: %v", what, err)
-	case ae.Status == http.StatusBadRequest || ae.Status == http.StatusNotFound && obj == "network":
+	case ae.Status == http.StatusBadRequest || obj == "network" && (ae.Status == http.StatusNotFound || ae.Status == http.StatusConflict):
 		key := obj + ":" + ae.Field
 		for _, f := range fieldOf {
 			if strings.HasPrefix(key, f.prefix) {

@@ -46,7 +46,7 @@ func testCNIMacvlan(t *testing.T, bins cniBins) {
 	e.add(l, warm.rt("eth0", nil))
 	e.del(l, warm.rt("eth0", nil))
 	before := e.snap()
-	cniTwo(t, e, l, "eth0")
+	cniTwo(t, e, l, "eth0", "")
 	e.same(before, "macvlan ADD/DEL")
 }
 
@@ -58,7 +58,7 @@ func testCNIOverlay(t *testing.T, bins cniBins) {
 	e.start("--node-name", "h1", "--bind-addr", "192.168.231.1", "--advertise-addr", "192.168.231.1")
 	l := e.conflist("1.1.0", "ov", ours("overlay", "10.97.0.0/24", map[string]interface{}{
 		"options": map[string]string{"com.docker.network.driver.overlay.vxlanid_list": "4501"}}))
-	cniTwo(t, e, l, "eth0")
+	cniTwo(t, e, l, "eth0", "eth1=")
 }
 
 // testCNITool drives the plugin with cnitool, the CNI project's own

@@ -87,14 +87,15 @@ func testCNIBadInput(t *testing.T, bins cniBins) {
 			"ipam": map[string]interface{}{"config": []map[string]string{{"subnet": "10.104.0.0/24", "gateway": "10.105.0.1"}}}})), c.rt("eth0", nil),
 			types.ErrInvalidNetworkConfig, "ipam.config[0].gateway"},
 		{"overlapping subnet", e.conflist("1.1.0", "overlap", ours("bridge", "10.101.0.0/25", nil)), c.rt("eth0", nil),
-			types.ErrInvalidNetworkConfig, "ipam.config[0]"},
+			types.ErrInvalidNetworkConfig, "ipam.config[0].subnet"},
 		{"bad socket", e.conflist("1.1.0", "badsock", ours("bridge", "", map[string]interface{}{"socket": "ftp://x"})), c.rt("eth0", nil),
 			types.ErrInvalidNetworkConfig, "socket"},
 		{"netns not a namespace", good, &libcni.RuntimeConf{ContainerID: "victim", NetNS: notNS, IfName: "eth0"},
 			types.ErrInvalidEnvironmentVariables, "CNI_NETNS"},
 		{"netns missing", good, &libcni.RuntimeConf{ContainerID: "victim", NetNS: "/nonexistent/ns", IfName: "eth0"},
 			types.ErrInvalidEnvironmentVariables, "CNI_NETNS"},
-		{"ifname too long", good, c.rt("eth0123456789abc", nil), types.ErrInvalidEnvironmentVariables, "CNI_IFNAME"},
+		// libcni refuses it before running the plugin: run it directly.
+		{"ifname too long", nil, c.rt("eth0123456789abc", nil), types.ErrInvalidEnvironmentVariables, "CNI_IFNAME"},
 		{"duplicate ADD", good, dup.rt("eth0", nil), types.ErrInvalidEnvironmentVariables, "CNI_IFNAME"},
 		{"unsupported cniVersion", e.conflist("0.4.0", "oldver", ours("bridge", "10.106.0.0/24", nil)), c.rt("eth0", nil),
 			types.ErrIncompatibleCNIVersion, "cniVersion"},
@@ -107,7 +108,13 @@ func testCNIBadInput(t *testing.T, bins cniBins) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := cniCtx()
 			defer cancel()
-			r, err := e.cni.AddNetworkList(ctx, tc.list, tc.rt)
+			var r interface{}
+			var err error
+			if tc.list == nil {
+				r, err = e.execOurs(ctx, "ADD", good, tc.rt)
+			} else {
+				r, err = e.cni.AddNetworkList(ctx, tc.list, tc.rt)
+			}
 			if err == nil {
 				t.Fatalf("ADD succeeded: %v", r)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/cnmkit/libnetwork/api"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
@@ -377,4 +378,15 @@ func (e *cniEnv) save(bin string) string {
 	var b []byte
 	testutils.InNS(e.t, e.ns, func() (err error) { b, err = exec.Command(bin).Output(); return err })
 	return filterSave(b)
+}
+
+// execOurs runs our plugin (the first of l) as a runtime would, without
+// libcni's own checks of the runtime configuration.
+func (e *cniEnv) execOurs(ctx context.Context, cmd string, l *libcni.NetworkConfigList, rt *libcni.RuntimeConf) (types.Result, error) {
+	conf, err := libcni.InjectConf(l.Plugins[0], map[string]interface{}{"name": l.Name, "cniVersion": l.CNIVersion})
+	if err != nil {
+		return nil, err
+	}
+	args := &invoke.Args{Command: cmd, ContainerID: rt.ContainerID, NetNS: rt.NetNS, IfName: rt.IfName, Path: e.bins.dir}
+	return invoke.ExecPluginWithResult(ctx, filepath.Join(e.bins.dir, "cnmkit-cni"), conf.Bytes, args, nil)
 }

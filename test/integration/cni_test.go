@@ -34,9 +34,9 @@ func TestCNI(t *testing.T) {
 
 // cniTwo adds two containers to the list's network, checks the results
 // against the kernel, real traffic and DNS between them (by alias), CHECK,
-// then DEL; the daemon and the host namespace end as they began (but the
-// network, created on first use, which stays).
-func cniTwo(t *testing.T, e *cniEnv, l *libcni.NetworkConfigList, ifname string) {
+// then DEL. extra is the prefix of an interface the driver adds besides
+// ours (the overlay's gateway network), "" for none.
+func cniTwo(t *testing.T, e *cniEnv, l *libcni.NetworkConfigList, ifname, extra string) {
 	t.Helper()
 	a, b := newCNICtr(t, "ctr-a"), newCNICtr(t, "ctr-b")
 	caps := func(alias string) map[string]interface{} {
@@ -61,6 +61,13 @@ func cniTwo(t *testing.T, e *cniEnv, l *libcni.NetworkConfigList, ifname string)
 		}
 		got := ctrLinks(t, c.ctr.h)
 		want := []string{"lo=127.0.0.1/8", ifname + "=" + res.IPs[0].Address.String()}
+		if extra != "" {
+			// The overlay driver's gateway network, for the outside.
+			want = append(want, got[len(got)-1])
+			if !strings.HasPrefix(got[len(got)-1], extra) {
+				t.Errorf("%s: no interface %s: %v", c.ctr.id, extra, got)
+			}
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: links %v, want %v", c.ctr.id, got, want)
 		}
@@ -96,7 +103,7 @@ func testCNIBridge(t *testing.T, bins cniBins) {
 	e.add(l, warm.rt("eth0", nil))
 	e.del(l, warm.rt("eth0", nil))
 	before := e.snap()
-	cniTwo(t, e, l, "eth0")
+	cniTwo(t, e, l, "eth0", "")
 	e.same(before, "bridge ADD/DEL")
 
 	// Another interface name than the driver's eth0, a second network in
