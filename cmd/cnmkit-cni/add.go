@@ -64,14 +64,17 @@ func cmdAdd(args *skel.CmdArgs) error {
 		undoSandbox()
 		return eerr
 	}
-	if _, err := s.cl.Attach(s.ctx, sb.Name, s.conf.Name, ep.Name); err != nil {
+	attached, err := s.cl.Attach(s.ctx, sb.Name, s.conf.Name, ep.Name)
+	if err != nil {
 		_ = s.cl.DeleteEndpoint(s.ctx, s.conf.Name, ep.Name, true)
 		undoSandbox()
 		return daemonErr("endpoint", "attach to container "+args.ContainerID, err)
 	}
-	ep, gerr := s.cl.Endpoint(s.ctx, s.conf.Name, ep.Name)
-	if gerr != nil {
-		return daemonErr("endpoint", "inspect endpoint", gerr)
+	// The addresses and gateway as attached (the driver may set them at Join).
+	for _, a := range attached.Endpoints {
+		if a.ID == ep.ID {
+			ep.MacAddress, ep.IPv4Address, ep.IPv6Address, ep.Gateway = a.MacAddress, a.IPv4Address, a.IPv6Address, a.Gateway
+		}
 	}
 	res, rerr := s.result(ep)
 	if rerr != nil {
@@ -104,32 +107,34 @@ func (s *session) network() (api.Network, *types.Error) {
 // has none yet (created true).
 func (s *session) sandbox() (api.Sandbox, bool, *types.Error) {
 	cid := s.args.ContainerID
-	sb, err := s.cl.Sandbox(s.ctx, cid)
+	sb, err := s.cl.CreateSandbox(s.ctx, api.SandboxCreate{Name: cid, Key: s.args.Netns})
 	if err == nil {
-		if !sameFile(sb.Key, s.args.Netns) {
-			return sb, false, cniErr(types.ErrInvalidEnvironmentVariables, "CNI_NETNS",
-				"container %s is attached in another network namespace than %s", cid, s.args.Netns)
-		}
-		return sb, false, nil
+		return sb, true, nil
 	}
-	if !isNotFound(err) {
+	if !isConflict(err) {
 		return sb, false, daemonErr("sandbox", "sandbox of container "+cid, err)
 	}
-	sb, err = s.cl.CreateSandbox(s.ctx, api.SandboxCreate{Name: cid, Key: s.args.Netns})
-	if isConflict(err) { // an ADD for another network made it meanwhile
-		return s.sandbox()
-	}
+	// The container has one already (attached to another network).
+	sb, err = s.cl.Sandbox(s.ctx, cid)
 	if err != nil {
 		return sb, false, daemonErr("sandbox", "sandbox of container "+cid, err)
 	}
-	return sb, true, nil
+	if !sameFile(sb.Key, s.args.Netns) {
+		return sb, false, cniErr(types.ErrInvalidEnvironmentVariables, "CNI_NETNS",
+			"container %s is attached in another network namespace than %s", cid, s.args.Netns)
+	}
+	return sb, false, nil
 }
 
 // endpoint creates the endpoint of the container's interface.
 func (s *session) endpoint() (api.Endpoint, *types.Error) {
 	name := endpointName(s.args.ContainerID, s.args.IfName)
-	if ep, err := s.cl.Endpoint(s.ctx, s.conf.Name, name); err == nil {
-		if ep.Sandbox != "" {
+	req := api.EndpointCreate{Name: name, InterfaceName: s.args.IfName, PortBindings: s.conf.portBindings(),
+		Aliases: s.conf.RuntimeConfig.Aliases[s.conf.Name]}
+	ep, err := s.cl.CreateEndpoint(s.ctx, s.conf.Name, req)
+	if isConflict(err) {
+		old, gerr := s.cl.Endpoint(s.ctx, s.conf.Name, name)
+		if gerr == nil && old.Sandbox != "" {
 			return ep, cniErr(types.ErrInvalidEnvironmentVariables, "CNI_IFNAME",
 				"container %s already has interface %s on network %s (ADD again without DEL)", s.args.ContainerID, s.args.IfName, s.conf.Name)
 		}
@@ -137,10 +142,8 @@ func (s *session) endpoint() (api.Endpoint, *types.Error) {
 		if err := s.cl.DeleteEndpoint(s.ctx, s.conf.Name, name, true); err != nil && !isNotFound(err) {
 			return ep, daemonErr("endpoint", "remove stale endpoint", err)
 		}
+		ep, err = s.cl.CreateEndpoint(s.ctx, s.conf.Name, req)
 	}
-	req := api.EndpointCreate{Name: name, InterfaceName: s.args.IfName, PortBindings: s.conf.portBindings(),
-		Aliases: s.conf.RuntimeConfig.Aliases[s.conf.Name]}
-	ep, err := s.cl.CreateEndpoint(s.ctx, s.conf.Name, req)
 	if err != nil {
 		return ep, daemonErr("endpoint", "endpoint of container "+s.args.ContainerID, err)
 	}

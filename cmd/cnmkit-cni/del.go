@@ -24,21 +24,37 @@ func cmdDel(args *skel.CmdArgs) error {
 // container's sandbox when no endpoint is left in it.
 func (s *session) detach(cid, ifname string) error {
 	name := endpointName(cid, ifname)
+	sb, err := s.cl.Sandbox(s.ctx, cid)
+	if err != nil && !isNotFound(err) {
+		return daemonErr("sandbox", "sandbox of container "+cid, err)
+	}
+	hasSandbox := err == nil
+	if hasSandbox && onlyEndpoint(sb, s.conf.Name, name) {
+		// Its last interface: the sandbox goes, and the endpoint with it.
+		if err := s.cl.DeleteSandbox(s.ctx, cid); err != nil && !isNotFound(err) {
+			return daemonErr("sandbox", "delete sandbox of container "+cid, err)
+		}
+		return nil
+	}
 	if err := s.cl.DeleteEndpoint(s.ctx, s.conf.Name, name, true); err != nil && !isNotFound(err) {
 		return daemonErr("endpoint", "delete endpoint of container "+cid, err)
 	}
-	sb, err := s.cl.Sandbox(s.ctx, cid)
+	if !hasSandbox {
+		return nil
+	}
+	// Delete the sandbox if that was its last endpoint (or it had none,
+	// left by an ADD that failed half-way).
+	sb, err = s.cl.Sandbox(s.ctx, cid)
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return daemonErr("sandbox", "sandbox of container "+cid, err)
 	}
-	if len(sb.Endpoints) > 0 {
-		return nil
-	}
-	if err := s.cl.DeleteSandbox(s.ctx, cid); err != nil && !isNotFound(err) {
-		return daemonErr("sandbox", "delete sandbox of container "+cid, err)
+	if len(sb.Endpoints) == 0 {
+		if err := s.cl.DeleteSandbox(s.ctx, cid); err != nil && !isNotFound(err) {
+			return daemonErr("sandbox", "delete sandbox of container "+cid, err)
+		}
 	}
 	return nil
 }
@@ -71,6 +87,13 @@ func cmdGC(args *skel.CmdArgs) error {
 		}
 	}
 	return nil
+}
+
+// onlyEndpoint tells whether sb's only endpoint is the one named name on
+// network (a name or an ID).
+func onlyEndpoint(sb api.Sandbox, network, name string) bool {
+	return len(sb.Endpoints) == 1 && sb.Endpoints[0].Name == name &&
+		(sb.Endpoints[0].Network == network || sb.Endpoints[0].NetworkID == network)
 }
 
 // ours tells whether the plugin made ep (for an attached container).

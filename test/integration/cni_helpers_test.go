@@ -155,7 +155,7 @@ type cniEnv struct {
 
 // newCNIEnv prepares the daemon's namespace and the runtime; start the
 // daemon with e.start.
-func newCNIEnv(t *testing.T, bins cniBins) *cniEnv {
+func newCNIEnv(t testing.TB, bins cniBins) *cniEnv {
 	t.Helper()
 	e := &cniEnv{dnetEnv: newDnetEnv(t, bins.dnet), bins: bins, cache: t.TempDir()}
 	e.cni = libcni.NewCNIConfigWithCacheDir([]string{bins.dir}, e.cache, nil)
@@ -212,7 +212,7 @@ type cniCtr struct {
 	h    netns.NsHandle
 }
 
-func newCNICtr(t *testing.T, id string) *cniCtr {
+func newCNICtr(t testing.TB, id string) *cniCtr {
 	t.Helper()
 	path, h := testutils.NewNS(t, id)
 	return &cniCtr{id: id, path: path, h: h}
