@@ -121,3 +121,32 @@ func testCNITool(t *testing.T, bins cniBins) {
 		}
 	}
 }
+
+// testCNIPluginDriver: a network of a remote (plugin) network driver with
+// a remote IPAM driver, through the plugin; the interface gets the
+// runtime's name.
+func testCNIPluginDriver(t *testing.T, bins cniBins) {
+	e := newCNIEnv(t, bins)
+	pe := &plugEnv{bridgeEnv: &bridgeEnv{t: t}, bin: buildPlugin(t), sockDir: t.TempDir(), specDir: t.TempDir(), blockDir: t.TempDir(), work: t.TempDir()}
+	pe.plugin("cnmnet", "network", false)
+	pe.plugin("cnmipam", "ipam", false)
+	e.start("--plugin-sock-dir", pe.sockDir, "--plugin-spec-dir", pe.specDir)
+	l := e.conflist("1.1.0", "pnet", ours("cnmnet", "", map[string]interface{}{"ipam": map[string]interface{}{"driver": "cnmipam"}}))
+	c := newCNICtr(t, "plugged")
+	res := e.add(l, c.rt("net5", nil))
+	if len(res.IPs) != 1 || !strings.HasPrefix(res.IPs[0].Address.String(), "10.123.0.2/") || res.Interfaces[0].Name != "net5" {
+		t.Fatalf("result %+v: want the IPAM plugin's 10.123.0.2 on net5", res)
+	}
+	if got := ctrLinks(t, c.h); !reflect.DeepEqual(got, []string{"lo=127.0.0.1/8", "net5=" + res.IPs[0].Address.String()}) {
+		t.Errorf("links %v", got)
+	}
+	must(t, e.check(l, c.rt("net5", nil)))
+	e.del(l, c.rt("net5", nil))
+	if got := ctrLinks(t, c.h); !reflect.DeepEqual(got, []string{"lo=127.0.0.1/8"}) {
+		t.Errorf("after DEL: %v", got)
+	}
+	// (The second EndpointOperInfo is CHECK's look at the endpoint.)
+	if got, want := pe.callNames("cnmnet", "GetCapabilities"), "CreateNetwork CreateEndpoint EndpointOperInfo Join ProgramExternalConnectivity EndpointOperInfo RevokeExternalConnectivity Leave DeleteEndpoint"; got != want {
+		t.Errorf("network plugin calls %q, want %q", got, want)
+	}
+}

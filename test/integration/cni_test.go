@@ -26,6 +26,7 @@ func TestCNI(t *testing.T) {
 	t.Run("Chained", func(t *testing.T) { testCNIChained(t, bins) })
 	t.Run("Macvlan", func(t *testing.T) { testCNIMacvlan(t, bins) })
 	t.Run("Overlay", func(t *testing.T) { testCNIOverlay(t, bins) })
+	t.Run("PluginDriver", func(t *testing.T) { testCNIPluginDriver(t, bins) })
 	t.Run("Cnitool", func(t *testing.T) { testCNITool(t, bins) })
 	t.Run("DaemonRestart", func(t *testing.T) { testCNIDaemonRestart(t, bins) })
 	t.Run("DaemonDown", func(t *testing.T) { testCNIDaemonDown(t, bins) })
