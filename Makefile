@@ -6,12 +6,21 @@ GO ?= go
 PKGS := ./...
 BIN := bin
 
-.PHONY: all build test test-unit test-integration lint bench demo deps deps-lint clean
+.PHONY: cni-deps all build test test-unit test-integration lint bench demo deps deps-lint clean
 
 all: build
 
 deps:
 	@hack/install-deps.sh
+
+# The CNI clients and reference plugins test/integration builds (offline)
+# from the module cache: cnitool, bridge, host-local, tuning, portmap.
+CNI_VERSION := v1.3.1
+CNI_PLUGINS_VERSION := v1.10.0
+cni-deps:
+	@d=$$(mktemp -d) && GOBIN=$$d $(GO) install github.com/containernetworking/cni/cnitool@$(CNI_VERSION) \
+		&& GOBIN=$$d $(GO) install $(foreach p,main/bridge ipam/host-local meta/tuning meta/portmap,github.com/containernetworking/plugins/plugins/$(p)@$(CNI_PLUGINS_VERSION)) \
+		&& rm -rf $$d
 
 deps-lint:
 	@hack/install-deps.sh --lint
@@ -23,7 +32,7 @@ build:
 
 # Every unit and integration test, with the race detector. As root the kernel
 # tests run too, each test binary inside network namespaces of its own.
-test: deps
+test: deps cni-deps
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 lint: deps-lint
@@ -31,7 +40,7 @@ lint: deps-lint
 	$(GO) vet $(PKGS)
 	staticcheck $(PKGS)
 
-bench: deps
+bench: deps cni-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(PKGS)
 
 # The dnet demo: a controller, a bridge network, two containers, real

@@ -204,6 +204,12 @@ func (j *joinCtx) SuggestName(dstPrefix string) string {
 	if j.osSb == nil {
 		return ""
 	}
+	j.ep.mu.Lock()
+	name := j.ep.ifnameLocked()
+	j.ep.mu.Unlock()
+	if name != "" {
+		return name
+	}
 	return j.osSb.NextName(dstPrefix)
 }
 

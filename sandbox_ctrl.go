@@ -260,10 +260,19 @@ func (sb *sandbox) delete(force bool) {
 	sb.mu.Unlock()
 	if own {
 		sb.dropRemovals()
+		sb.dnsDelete()
 	} else {
-		sb.drainRemovals()
+		// In a namespace that stays, deleting the links and removing
+		// the DNS rules (its hook) each wait for an RCU grace period:
+		// together, the waits overlap.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sb.drainRemovals()
+		}()
+		sb.dnsDelete()
+		<-done
 	}
-	sb.dnsDelete()
 	sb.destroyOS()
 	if err := c.deleteObject(sb.record()); err != nil {
 		log.WithError(err).Warn("delete sandbox from store")

@@ -44,6 +44,9 @@ func (sb *sandbox) populateEndpoint(osSb osl.Sandbox, ep *endpoint, srcName, dst
 			opts = append(opts, osl.WithMacAddress(ep.iface.mac))
 		}
 		mac := ep.iface.mac
+		if name := ep.ifnameLocked(); name != "" {
+			opts = append(opts, osl.WithName(name))
+		}
 		ep.mu.Unlock()
 		if len(routes) > 0 {
 			opts = append(opts, osl.WithRoutes(routes))

@@ -88,6 +88,9 @@ type EndpointCreate struct {
 	IPv4Address       string        `json:"ipv4_address,omitempty"`
 	IPv6Address       string        `json:"ipv6_address,omitempty"`
 	DisableResolution bool          `json:"disable_resolution,omitempty"`
+	// InterfaceName is the endpoint's interface name in the sandbox
+	// (instead of the driver's prefix and an index).
+	InterfaceName string `json:"interface_name,omitempty"`
 }
 
 // Endpoint is an endpoint as the API shows it. Sandbox is the name of the
@@ -112,12 +115,17 @@ type Endpoint struct {
 	// Unpublished says why PortBindings are not published (an internal
 	// network, a driver with nothing to forward them).
 	Unpublished string `json:"unpublished,omitempty"`
+	// InterfaceName is the interface name asked for at creation.
+	InterfaceName string `json:"interface_name,omitempty"`
 }
 
 // SandboxCreate is the body of POST /v1/sandboxes. Name is the container
-// the sandbox is for.
+// the sandbox is for. Key, when set, is a network namespace the runtime
+// made (a path such as /proc/PID/ns/net or /var/run/netns/NAME): the
+// sandbox uses it rather than creating its own (the external-key path).
 type SandboxCreate struct {
 	Name       string   `json:"name"`
+	Key        string   `json:"key,omitempty"`
 	Hostname   string   `json:"hostname,omitempty"`
 	Domainname string   `json:"domainname,omitempty"`
 	DNS        []string `json:"dns,omitempty"`

@@ -37,6 +37,9 @@ const (
 	Internal = Prefix + ".internal"
 	// ContainerIfacePrefix sets the interface name prefix in the sandbox.
 	ContainerIfacePrefix = Prefix + ".container_iface_prefix"
+	// Ifname names an endpoint's interface in the sandbox exactly (an
+	// endpoint option, string), instead of the driver's prefix plus an index.
+	Ifname = Prefix + ".endpoint.ifname"
 	// HostIP is the host address a driver binds published ports to.
 	HostIP = Prefix + ".host_ipv4"
 	// HostNetNS hands a driver the controller's host network namespace (a

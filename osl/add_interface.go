@@ -242,8 +242,12 @@ func (n *namespace) usedIndexes(prefix string) map[int]bool {
 	return used
 }
 
-// rename gives the link the lowest free name prefix+N of the sandbox.
+// rename gives the link the lowest free name prefix+N of the sandbox, or
+// the name asked for with WithName.
 func (op *addOp) rename() (string, error) {
+	if want := op.cfg.exactName; want != "" {
+		return op.renameExact(want)
+	}
 	used := op.n.usedIndexes(op.prefix)
 	tries := 0
 	for k := 0; ; k++ {
@@ -267,6 +271,27 @@ func (op *addOp) rename() (string, error) {
 		}
 		tries++
 	}
+}
+
+// renameExact gives the link the name want, which no other link of the
+// sandbox may hold.
+func (op *addOp) renameExact(want string) (string, error) {
+	for _, i := range op.n.ifaces {
+		if i.dstName == want {
+			return "", types.ConflictErrorf("interface name %q is already taken in sandbox %s", want, op.n.key)
+		}
+	}
+	if want == op.orig.Name {
+		return want, nil
+	}
+	if err := op.n.nlh.LinkSetName(op.dev, want); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return "", types.ConflictErrorf("interface name %q is already taken in sandbox %s", want, op.n.key)
+		}
+		return "", kernelErr(err, "rename %q to %q in sandbox %s", op.src, want, op.n.key)
+	}
+	op.renamed = true
+	return want, nil
 }
 
 // addAddrs adds the configured addresses; IPv6 ones skip DAD.

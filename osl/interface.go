@@ -60,7 +60,8 @@ type nwIface struct {
 	routes    []*net.IPNet
 	mtu       int
 	bridge    bool
-	noLL6     bool // requested: no IPv6 link-local address
+	noLL6     bool   // requested: no IPv6 link-local address
+	exactName string // requested: this name rather than prefix+N
 	removed   bool
 }
 

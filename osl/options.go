@@ -42,6 +42,12 @@ func WithMacAddress(mac net.HardwareAddr) IfaceOption {
 	return func(i *nwIface) { i.mac = types.GetMacCopy(mac) }
 }
 
+// WithName gives the interface exactly this name in the sandbox instead
+// of the lowest free prefix+N; "" keeps the prefix rule.
+func WithName(name string) IfaceOption {
+	return func(i *nwIface) { i.exactName = name }
+}
+
 // WithMTU sets the interface's MTU; 0 keeps the one it has.
 func WithMTU(mtu int) IfaceOption {
 	return func(i *nwIface) { i.mtu = mtu }

@@ -36,6 +36,11 @@ func validateIface(srcName, dstPrefix string, c *nwIface) error {
 	if len(dstPrefix) >= maxIfName {
 		return types.BadRequestErrorf("interface name prefix %q leaves no room for an index", dstPrefix)
 	}
+	if c.exactName != "" {
+		if why := validIfName(c.exactName); why != "" {
+			return types.BadRequestErrorf("interface name %q %s", c.exactName, why)
+		}
+	}
 	if c.mac != nil {
 		if len(c.mac) != 6 {
 			return types.BadRequestErrorf("MAC address %q is not a 6-byte Ethernet address", c.mac)

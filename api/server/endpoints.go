@@ -49,6 +49,9 @@ func (s *Server) createEndpoint(r *http.Request) (int, interface{}, error) {
 	if req.DisableResolution {
 		opts = append(opts, libnetwork.CreateOptionDisableResolution())
 	}
+	if req.InterfaceName != "" {
+		opts = append(opts, libnetwork.EndpointOptionGeneric(map[string]interface{}{netlabel.Ifname: req.InterfaceName}))
+	}
 	ep, err := n.CreateEndpoint(req.Name, opts...)
 	if err != nil {
 		if types.IsForbidden(err) {
@@ -58,7 +61,7 @@ func (s *Server) createEndpoint(r *http.Request) (int, interface{}, error) {
 		}
 		return 0, nil, err
 	}
-	meta := EndpointMeta{Aliases: req.Aliases, PortBindings: portBindingViews(bindings)}
+	meta := EndpointMeta{Aliases: req.Aliases, PortBindings: portBindingViews(bindings), InterfaceName: req.InterfaceName}
 	for _, p := range exposed {
 		meta.ExposedPorts = append(meta.ExposedPorts, api.Port{Proto: p.Proto.String(), Port: int(p.Port)})
 	}
@@ -143,7 +146,7 @@ func (s *Server) endpointView(n libnetwork.Network, ep libnetwork.Endpoint) api.
 	info := ep.Info()
 	out := api.Endpoint{
 		ID: ep.ID(), Name: ep.Name(), Network: n.Name(), NetworkID: n.ID(),
-		Aliases: meta.Aliases, ExposedPorts: meta.ExposedPorts, PortBindings: meta.PortBindings,
+		Aliases: meta.Aliases, ExposedPorts: meta.ExposedPorts, PortBindings: meta.PortBindings, InterfaceName: meta.InterfaceName,
 		Published: []api.PortBinding{},
 	}
 	if out.Aliases == nil {

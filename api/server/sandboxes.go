@@ -42,12 +42,28 @@ func (s *Server) createSandbox(r *http.Request) (int, interface{}, error) {
 		name, ip, _ := strings.Cut(h, ":")
 		opts = append(opts, libnetwork.OptionExtraHost(name, ip))
 	}
+	if req.Key != "" {
+		opts = append(opts, libnetwork.OptionUseExternalKey())
+	}
 	sb, err := s.c.NewSandbox(req.Name, opts...)
 	if err != nil {
 		if types.IsForbidden(err) && s.sandboxNamed(req.Name) != nil {
 			return 0, nil, &conflictField{badField("name", "%v", err)}
 		}
 		return 0, nil, err
+	}
+	if req.Key != "" {
+		// The namespace is there already: set it now, so that the
+		// interfaces of later attaches are born inside it.
+		if err := sb.SetKey(req.Key); err != nil {
+			if derr := sb.Delete(); derr != nil {
+				logrus.WithField("sid", sb.ID()).WithError(derr).Warn("undo sandbox creation")
+			}
+			if types.IsBadRequest(err) {
+				return 0, nil, badField("key", "%v", err)
+			}
+			return 0, nil, err
+		}
 	}
 	meta := SandboxMeta{Name: req.Name, Hostname: req.Hostname, Domainname: req.Domainname,
 		DNS: req.DNS, DNSSearch: req.DNSSearch, DNSOptions: req.DNSOptions, ExtraHosts: req.ExtraHosts}

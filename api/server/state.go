@@ -45,6 +45,8 @@ type EndpointMeta struct {
 	Aliases      []string          `json:"aliases,omitempty"`
 	ExposedPorts []api.Port        `json:"exposed_ports,omitempty"`
 	PortBindings []api.PortBinding `json:"port_bindings,omitempty"`
+	// InterfaceName is the interface name asked for at creation.
+	InterfaceName string `json:"interface_name,omitempty"`
 }
 
 // OpenState reads the state file at path (a missing file is an empty

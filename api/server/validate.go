@@ -260,6 +260,11 @@ func validateEndpointCreate(req *api.EndpointCreate) (v4, v6 net.IP, err error) 
 			return nil, nil, err
 		}
 	}
+	if req.InterfaceName != "" {
+		if err := checkIfname("interface_name", req.InterfaceName); err != nil {
+			return nil, nil, err
+		}
+	}
 	if req.IPv4Address != "" {
 		if v4 = net.ParseIP(req.IPv4Address); v4 == nil || !isV4(v4) {
 			return nil, nil, badField("ipv4_address", "invalid IPv4 address %q", req.IPv4Address)
@@ -273,10 +278,25 @@ func validateEndpointCreate(req *api.EndpointCreate) (v4, v6 net.IP, err error) 
 	return v4, v6, nil
 }
 
+// checkIfname checks a Linux interface name: 1 to 15 bytes, no '/', ':',
+// blank or NUL, not "." or "..".
+func checkIfname(field, v string) error {
+	switch {
+	case v == "" || len(v) > 15:
+		return badField(field, "interface name %q must be 1 to 15 bytes long", v)
+	case v == "." || v == ".." || strings.ContainsAny(v, "/: \t\n\x00"):
+		return badField(field, "invalid interface name %q", v)
+	}
+	return nil
+}
+
 // validateSandboxCreate checks a sandbox creation request.
 func validateSandboxCreate(req *api.SandboxCreate) error {
 	if err := checkName("name", req.Name); err != nil {
 		return err
+	}
+	if req.Key != "" && !strings.HasPrefix(req.Key, "/") {
+		return badField("key", "network namespace path %q is not absolute", req.Key)
 	}
 	if req.Hostname != "" {
 		if err := checkHostname("hostname", req.Hostname); err != nil {

@@ -61,7 +61,7 @@ func dnetBuild(t *testing.T, dir string) dnetBinaries {
 // namespace of the test's own, with its data dir and exec root in
 // temporary directories.
 type dnetEnv struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string // the CLI
 	daemon   string // the daemon
 	ns       netns.NsHandle
@@ -102,7 +102,7 @@ func (s *syncBuffer) String() string {
 
 // newDnetEnv moves the test goroutine into a new namespace (the daemon's
 // host namespace) and prepares the directories; the daemon is not started.
-func newDnetEnv(t *testing.T, bins dnetBinaries) *dnetEnv {
+func newDnetEnv(t testing.TB, bins dnetBinaries) *dnetEnv {
 	t.Helper()
 	h := testutils.SetupTestOSContext(t)
 	nl, err := netlink.NewHandleAt(h)
@@ -127,7 +127,7 @@ func newDnetEnv(t *testing.T, bins dnetBinaries) *dnetEnv {
 	return e
 }
 
-func dnetClient(t *testing.T, host string) *api.Client {
+func dnetClient(t testing.TB, host string) *api.Client {
 	t.Helper()
 	c, err := api.NewClient(host)
 	if err != nil {
@@ -222,7 +222,7 @@ func (e *dnetEnv) checkDaemonNS(p *dnetProc) {
 }
 
 // wait waits for the daemon to exit and returns its exit code.
-func (p *dnetProc) wait(t *testing.T, within time.Duration) int {
+func (p *dnetProc) wait(t testing.TB, within time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -275,7 +275,7 @@ func (e *dnetEnv) cliJSON(v interface{}, args ...string) {
 	}
 }
 
-func dnetRun(t *testing.T, bin string, args ...string) (string, string, int) {
+func dnetRun(t testing.TB, bin string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd := exec.Command(bin, args...)
