@@ -2,6 +2,7 @@ package libnetwork
 
 import (
 	"os"
+	"sort"
 
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
@@ -13,7 +14,11 @@ import (
 // stores; a record is dropped only once its operation is reconciled, so a
 // process killed here too does the rest at its next start.
 func (c *controller) reconcile() {
-	for _, in := range c.intents() {
+	ins := c.intents()
+	// Outer operations first: a sandbox delete finishes the leaves and the
+	// endpoint deletes it began.
+	sort.SliceStable(ins, func(i, j int) bool { return reconcileOrder[ins[i].Op] < reconcileOrder[ins[j].Op] })
+	for _, in := range ins {
 		log := logrus.WithFields(logrus.Fields{"op": in.Op, "nid": in.Network, "eid": in.Endpoint, "sid": in.Sandbox})
 		log.Info("restore: reconcile an operation interrupted by the end of the previous process")
 		switch in.Op {
@@ -51,6 +56,12 @@ func (c *controller) reconcile() {
 		}
 		c.dropIntent(in)
 	}
+}
+
+// reconcileOrder ranks the operations for reconcile.
+var reconcileOrder = map[string]int{
+	opSandboxDelete: 0, opLeave: 1, opJoin: 2, opEndpointDelete: 3, opEndpointCreate: 4,
+	opNetworkDelete: 5, opNetworkCreate: 6, opSandboxCreate: 7,
 }
 
 // undoNetworkCreate removes from the driver a network that the controller
@@ -133,6 +144,15 @@ func (c *controller) undoJoin(in intent, log *logrus.Entry) {
 	for _, o := range sb.endpoints {
 		if o.iface.dstName != "" {
 			claimed[o.iface.dstName] = true
+		}
+	}
+	// Through osl first, which forgets them; then what osl does not know
+	// (a container end not yet adopted).
+	for _, i := range sb.osSb.Interfaces() {
+		if !claimed[i.DstName()] {
+			if err := i.Remove(); err != nil {
+				log.WithField("iface", i.DstName()).WithError(err).Warn("restore: undo join: remove interface")
+			}
 		}
 	}
 	err := sb.osSb.InvokeNetlink(func(nlh *netlink.Handle) error {
