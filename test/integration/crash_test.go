@@ -363,3 +363,17 @@ func TestCrashRandomInstant(t *testing.T) {
 	t.Logf("100 random kills in %s (%d operations undone, %d complete); %d with a firewall difference",
 		time.Since(start).Round(time.Millisecond), undone, 100-undone, s.fwDiff)
 }
+
+// TestCrashNetworkCreateStaleBridge is the case seen by a user: the
+// daemon killed during `network create`, once the bridge has its gateway
+// address, left the bridge up with its address and routes, unknown to the
+// restarted daemon; a new network on the same subnet then lost its
+// traffic to it. After the restart the bridge is gone, and the new
+// network's published port works.
+func TestCrashNetworkCreateStaleBridge(t *testing.T) {
+	s := newCrashSuite(t)
+	s.crashAt(crUp[0], "bridge-create/ipv4")
+	s.goTo(4)
+	s.checkTraffic()
+	s.goTo(0)
+}
