@@ -106,6 +106,7 @@ func (p *dnetProc) killed() bool {
 // code at start, which another change owns.
 type crashSnap struct {
 	api, links, pins, mounts, procs string
+	files                           string // sandbox file dirs and intents left under the exec root
 	net                             testutils.NetState
 	fw                              string
 }
@@ -151,6 +152,9 @@ func (e *crashEnv) snap() crashSnap {
 	})
 	s.pins = normalize(strings.Join(pins, "\n"))
 	s.mounts = fmt.Sprint(len(strings.Fields(mountsUnder(e.t, e.execRoot))))
+	sbFiles, _ := filepath.Glob(filepath.Join(e.execRoot, "files", "*"))
+	intents, _ := filepath.Glob(filepath.Join(e.execRoot, "intents", "*"))
+	s.files = fmt.Sprintf("sandbox file dirs: %d, intents: %v", len(sbFiles), intents)
 	s.net = testutils.SnapNetState(e.t, e.ns)
 	s.net.Addrs, s.net.Routes, s.net.Neighs = normalize(s.net.Addrs), normalize(s.net.Routes), normalize(s.net.Neighs)
 	s.procs = daemonChildren(e.d)
@@ -254,7 +258,7 @@ func (s crashSnap) diff(o crashSnap) string {
 	var d []string
 	for _, f := range []struct{ name, now, was string }{
 		{"api", s.api, o.api}, {"links", s.links, o.links}, {"namespaces", s.pins, o.pins},
-		{"mounts", s.mounts, o.mounts}, {"child processes", s.procs, o.procs},
+		{"mounts", s.mounts, o.mounts}, {"child processes", s.procs, o.procs}, {"files", s.files, o.files},
 	} {
 		if f.now != f.was {
 			d = append(d, fmt.Sprintf("%s:\n%s\nwere:\n%s", f.name, f.now, f.was))
