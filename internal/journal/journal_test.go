@@ -4,6 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/cnmkit/libnetwork/internal/testutils"
 )
 
 func TestJournal(t *testing.T) {
@@ -46,4 +49,28 @@ func TestJournal(t *testing.T) {
 			t.Errorf("Begin(%q) accepted", bad)
 		}
 	}
+}
+
+// BenchmarkBeginDone is the cost an operation pays for its intent: the
+// record written and removed.
+func BenchmarkBeginDone(b *testing.B) {
+	j, err := Open(filepath.Join(b.TempDir(), "intents"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	type rec struct{ Op, Network, Endpoint, Sandbox string }
+	r := rec{"join", "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210", "00112233445566778899aabbccddeeff"}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		done, err := j.Begin("join-x", r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		done()
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	testutils.ReportPercentilesMicro(b, "begin+done", lat)
 }
