@@ -2,6 +2,7 @@ package libnetwork
 
 import (
 	"fmt"
+	"github.com/cnmkit/libnetwork/internal/journal"
 	"sync"
 	"sync/atomic"
 
@@ -98,6 +99,8 @@ type controller struct {
 	storeMu sync.RWMutex
 	stores  map[string]datastore.DataStore
 	tables  tableBackend
+	// journal records the operations in flight (intent.go)
+	journal *journal.Journal
 	agent   *agent // gossip agent (agent.go); nil without a cluster
 	keyL    *externalKeyListener
 	// hostNL reads the host namespace for the default IPAM's pool filter

@@ -75,6 +75,12 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		hostNS.Close()
 		return nil, err
 	}
+	if err := c.openJournal(); err != nil {
+		c.closeStores()
+		c.closeHostPools()
+		hostNS.Close()
+		return nil, err
+	}
 	fail := func(err error) (NetworkController, error) {
 		c.keyL.close()
 		c.stopAgent()

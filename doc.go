@@ -144,5 +144,34 @@ cover the main flows: the README flow (Example), publishing a port
 (Example_restart), an overlay network in a cluster (Example_overlay) and
 a driver of one's own given with config.OptionDriver
 (Example_inProcessDriver).
+
+Crash safety. Every multi-step operation — network create and delete,
+endpoint create and delete, Join and Leave, sandbox create and delete
+(port mappings are programmed within Join) — writes an intent record in
+a journal under the exec root (<exec root>/intents, package
+internal/journal) before its first kernel or store change and removes it
+after its last. A new controller reconciles the records left by a killed
+process once it has restored the stores: a creation or a join whose
+object is not stored (or not stored as joined) is undone — the driver's
+network or endpoint deleted, the driver's join left and the interfaces
+that no joined endpoint claims removed from a namespace of ours — and a
+deletion or a leave whose object is still stored is finished; outer
+operations first (a sandbox delete finishes the leaves and endpoint
+deletes it began). Records are dropped only once reconciled, so a kill
+during the reconciliation is reconciled at the next start. Why intents
+rather than ownership marks alone: a mark (a link alias, an altname) is a
+second netlink request after the one that makes the object, so a kill
+between the two leaves an unmarked object; and a half-done operation
+spans the controller's store, the driver's store and several kernel
+objects, which a mark on one object cannot tie together. An intent names,
+before anything exists, exactly what the operation may make, so restart
+removes only what was being made and never what it did not make: objects
+that no intent names and no stored object owns are left alone, whatever
+their names. The records are not synced (they guard against the death
+of the process, whose writes the kernel keeps; a reboot takes the kernel
+state too). The bridge driver keeps intents of its own for its network
+creations (drivers/bridge/intent.go); the test-only hook
+internal/crashpoint kills the process at a named step boundary, and
+test/integration's crash_*.go tests kill the dnet daemon at each one.
 */
 package libnetwork

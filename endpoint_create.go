@@ -119,9 +119,15 @@ func (ep *endpoint) create() (err error) {
 	for k, v := range ep.generic {
 		generic[k] = v
 	}
+	done, err := n.ctrl.begin(intent{Op: opEndpointCreate, Network: n.id, Driver: n.networkType, Endpoint: ep.id})
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err = d.CreateEndpoint(n.id, ep.id, driverIface{ep}, generic); err != nil {
 		return driverErr(err, "driver %s: create endpoint %s in network %s", n.networkType, ep.name, n.name)
 	}
+	step(opEndpointCreate, "driver")
 	defer func() {
 		if err != nil {
 			if e := d.DeleteEndpoint(n.id, ep.id); e != nil {
@@ -134,7 +140,11 @@ func (ep *endpoint) create() (err error) {
 			return err
 		}
 	}
-	return n.ctrl.putObject(ep.record())
+	if err = n.ctrl.putObject(ep.record()); err != nil {
+		return err
+	}
+	step(opEndpointCreate, "stored")
+	return nil
 }
 
 // assignAddress requests the endpoint's address of one IP version from the
@@ -313,6 +323,11 @@ func (ep *endpoint) deleteLocked(force bool) error {
 	if err != nil && !force {
 		return err
 	}
+	done, err := n.ctrl.begin(intent{Op: opEndpointDelete, Network: n.id, Driver: n.networkType, Endpoint: ep.id})
+	if err != nil {
+		return err
+	}
+	defer done()
 	if d != nil {
 		if err := d.DeleteEndpoint(n.id, ep.id); err != nil {
 			if !force {
@@ -321,8 +336,10 @@ func (ep *endpoint) deleteLocked(force bool) error {
 			log.WithError(err).Warn("delete endpoint: driver")
 		}
 	}
+	step(opEndpointDelete, "driver")
 	ep.releaseAddress()
 	serr := n.ctrl.deleteObject(ep.record())
+	step(opEndpointDelete, "stored")
 	ep.mu.Lock()
 	ep.deleted = true
 	name := ep.name

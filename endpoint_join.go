@@ -106,6 +106,12 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 		}
 	}()
 
+	done, err := c.begin(intent{Op: opJoin, Network: n.id, Driver: n.networkType, Endpoint: ep.id, Sandbox: sb.id})
+	if err != nil {
+		return err
+	}
+	defer done()
+
 	jc := &joinCtx{ep: ep}
 	sb.mu.Lock()
 	if !sb.config.useDefaultSandbox {
@@ -121,6 +127,7 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 			log.WithError(err).Warn("undo join: driver leave")
 		}
 	})
+	step(opJoin, "driver")
 
 	jc.mu.Lock()
 	info := jc.info
@@ -133,6 +140,7 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 			return err
 		}
 	}
+	step(opJoin, "interface")
 
 	// The embedded DNS server answers before the join is reported done.
 	started, err := sb.startResolver(ep)
@@ -180,9 +188,11 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 		ep.mu.Unlock()
 	})
 
+	step(opJoin, "resolver")
 	if err := sb.moveGateway(&undo); err != nil {
 		return err
 	}
+	step(opJoin, "gateway")
 	// A sandbox left without a way out gets its gateway endpoint before
 	// the join is reported done.
 	if !n.gwBridge {
@@ -194,6 +204,7 @@ func (ep *endpoint) sbJoin(sb *sandbox, options ...EndpointOption) (err error) {
 	if err := c.putObject(ep.record()); err != nil {
 		return err
 	}
+	step(opJoin, "stored")
 	sb.dnsJoined(ep)
 	if !n.gwBridge {
 		sb.dropGatewayIfUnneeded()
@@ -217,6 +228,11 @@ func (ep *endpoint) sbLeave(sb *sandbox, force, persist bool) error {
 	}
 	n, c := ep.network, ep.network.ctrl
 	log := logrus.WithFields(logrus.Fields{"nid": n.id, "eid": ep.id, "sid": sb.id})
+	if done, err := c.begin(intent{Op: opLeave, Network: n.id, Driver: n.networkType, Endpoint: ep.id, Sandbox: sb.id}); err != nil {
+		log.WithError(err).Warn("leave: record intent")
+	} else {
+		defer done()
+	}
 	// Its names stop resolving first.
 	hadRecords := ep.dnsLeaving()
 
@@ -236,6 +252,7 @@ func (ep *endpoint) sbLeave(sb *sandbox, force, persist bool) error {
 	} else {
 		log.WithError(derr).Warn("leave: no driver")
 	}
+	step(opLeave, "driver")
 
 	ep.mu.Lock()
 	info := ep.joinInfo
@@ -247,6 +264,7 @@ func (ep *endpoint) sbLeave(sb *sandbox, force, persist bool) error {
 	if osSb := sb.osSandbox(); osSb != nil {
 		sb.clearEndpoint(osSb, srcName, dstName, info)
 	}
+	step(opLeave, "interface")
 
 	ep.mu.Lock()
 	ep.sandboxID, ep.joinInfo = "", nil
@@ -281,6 +299,7 @@ func (ep *endpoint) sbLeave(sb *sandbox, force, persist bool) error {
 			}
 			log.WithError(err).Warn("leave: store")
 		}
+		step(opLeave, "stored")
 	}
 	log.Debug("endpoint left")
 	return nil

@@ -168,7 +168,7 @@ func (c *controller) removeUnusedGatewayNetworkLocked() {
 	if busy {
 		return
 	}
-	if err := n.delete(); err != nil {
+	if err := n.delete(false); err != nil {
 		logrus.WithField("nid", n.id).WithError(err).Warn("remove unused default gateway network")
 		return
 	}

@@ -95,9 +95,15 @@ func (c *controller) newNetwork(networkType, name string, id string, gw bool, op
 		}
 	}()
 
+	done, err := c.begin(intent{Op: opNetworkCreate, Network: n.id, Driver: networkType})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if err = d.CreateNetwork(n.id, n.generic, n, ipamData(n.ipamV4Info), ipamData(n.ipamV6Info)); err != nil {
 		return nil, driverErr(err, "driver %s: create network %s", networkType, name)
 	}
+	step(opNetworkCreate, "driver")
 	defer func() {
 		if err != nil {
 			if e := d.DeleteNetwork(n.id); e != nil {
@@ -109,6 +115,7 @@ func (c *controller) newNetwork(networkType, name string, id string, gw bool, op
 	if err = c.putObject(n.record()); err != nil {
 		return nil, err
 	}
+	step(opNetworkCreate, "stored")
 
 	c.mu.Lock()
 	c.networks[n.id] = n
@@ -202,11 +209,12 @@ func (n *network) Delete() error {
 	if n.gwBridge {
 		return types.ForbiddenErrorf("network %s (%s) is the default gateway network: the controller removes it when no sandbox uses it", n.name, n.id)
 	}
-	return n.delete()
+	return n.delete(false)
 }
 
-// delete does Delete.
-func (n *network) delete() error {
+// delete does Delete; resumed finishes a delete that a killed process
+// began (the driver may have forgotten the network already).
+func (n *network) delete(resumed bool) error {
 	c := n.ctrl
 	n.mu.Lock()
 	switch {
@@ -234,14 +242,21 @@ func (n *network) delete() error {
 	if err != nil {
 		return err
 	}
-	if err := d.DeleteNetwork(n.id); err != nil {
+	finish, err := c.begin(intent{Op: opNetworkDelete, Network: n.id, Driver: n.networkType})
+	if err != nil {
+		return err
+	}
+	defer finish()
+	if err := d.DeleteNetwork(n.id); err != nil && !(resumed && types.IsNotFound(err)) {
 		return driverErr(err, "driver %s: delete network %s", n.networkType, n.name)
 	}
+	step(opNetworkDelete, "driver")
 	c.agentNetworkDeleted(n)
 	n.ipamRelease()
 	if err := c.deleteObject(n.record()); err != nil {
 		logrus.WithField("nid", n.id).WithError(err).Warn("delete network from store")
 	}
+	step(opNetworkDelete, "stored")
 	c.releaseNetwork(n.name, n.id)
 	done = true
 	logrus.WithFields(logrus.Fields{"nid": n.id, "name": n.name}).Debug("network deleted")

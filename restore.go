@@ -23,6 +23,7 @@ func (c *controller) restore() error {
 	if err := c.restoreSandboxes(); err != nil {
 		return err
 	}
+	c.reconcile()
 	c.gatewayRestore()
 	return nil
 }

@@ -38,6 +38,12 @@ func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (S
 		c.mu.Unlock()
 	}
 
+	done, err := c.begin(intent{Op: opSandboxCreate, Sandbox: sb.id})
+	if err != nil {
+		release()
+		return nil, err
+	}
+	defer done()
 	files, err := sb.prepareFiles()
 	if err != nil {
 		release()
@@ -58,6 +64,7 @@ func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (S
 		sb.ownNS = true
 	}
 	serr, ferr := <-stored, <-written
+	step(opSandboxCreate, "namespace")
 	if err != nil || serr != nil || ferr != nil {
 		if err == nil {
 			sb.destroyOS()
@@ -235,6 +242,11 @@ func (sb *sandbox) Delete() error {
 func (sb *sandbox) delete(force bool) {
 	c := sb.ctrl
 	log := logrus.WithFields(logrus.Fields{"sid": sb.id, "cid": sb.containerID})
+	if done, err := c.begin(intent{Op: opSandboxDelete, Sandbox: sb.id}); err != nil {
+		log.WithError(err).Warn("delete sandbox: record intent")
+	} else {
+		defer done()
+	}
 	sb.mu.Lock()
 	sb.inDelete = true
 	sb.mu.Unlock()
@@ -252,6 +264,7 @@ func (sb *sandbox) delete(force bool) {
 		}
 		ep.opMu.Unlock()
 	}
+	step(opSandboxDelete, "endpoints")
 	if hadGw {
 		c.removeGatewayNetworkLater()
 	}
@@ -274,9 +287,11 @@ func (sb *sandbox) delete(force bool) {
 		<-done
 	}
 	sb.destroyOS()
+	step(opSandboxDelete, "namespace")
 	if err := c.deleteObject(sb.record()); err != nil {
 		log.WithError(err).Warn("delete sandbox from store")
 	}
+	step(opSandboxDelete, "stored")
 	sb.mu.Lock()
 	sb.deleted = true
 	sb.mu.Unlock()

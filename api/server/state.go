@@ -11,6 +11,7 @@ import (
 	"github.com/cnmkit/libnetwork/api"
 	"github.com/cnmkit/libnetwork/internal/atomicfile"
 	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
 )
 
 // State is what the daemon remembers beside the controller's store: the
@@ -182,4 +183,33 @@ func (s *State) saveLocked() error {
 		return types.InternalErrorf("save daemon state %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// DropUnrecorded deletes the endpoints of the user's networks that the
+// state does not know: their creation through the daemon did not finish
+// (the daemon ended between the controller's work and the state's), so
+// they are undone as the controller undoes the sandboxes the state does
+// not name.
+func (s *State) DropUnrecorded(c libnetwork.NetworkController) {
+	if s.path == "" {
+		return // nothing was kept: nothing to compare with
+	}
+	s.mu.Lock()
+	known := make(map[string]bool, len(s.data.Endpoints))
+	for id := range s.data.Endpoints {
+		known[id] = true
+	}
+	s.mu.Unlock()
+	for _, n := range c.Networks() {
+		for _, ep := range n.Endpoints() {
+			if known[ep.ID()] {
+				continue
+			}
+			log := logrus.WithFields(logrus.Fields{"nid": n.ID(), "eid": ep.ID()})
+			log.Info("remove an endpoint whose creation did not finish")
+			if err := ep.Delete(true); err != nil {
+				log.WithError(err).Warn("remove an endpoint whose creation did not finish")
+			}
+		}
+	}
 }

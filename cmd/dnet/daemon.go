@@ -153,6 +153,7 @@ func startDaemon(cfg daemonConfig) (_ *daemon, err error) {
 	if d.ctrl, err = libnetwork.New(controllerOptions(cfg, st)...); err != nil {
 		return nil, fmt.Errorf("start the controller: %w", err)
 	}
+	st.DropUnrecorded(d.ctrl)
 	if err := st.Prune(d.ctrl); err != nil {
 		logrus.WithError(err).Warn("prune daemon state")
 	}

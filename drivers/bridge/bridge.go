@@ -31,6 +31,7 @@ import (
 	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/discoverapi"
 	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/internal/journal"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/nlraw"
 	"github.com/cnmkit/libnetwork/ns"
@@ -75,10 +76,12 @@ type driver struct {
 	raw    *nlraw.Socket // one-request link creation in the host namespace
 	hostW  *ns.Worker    // a thread in the host namespace, for its /proc/sys/net
 	store  datastore.DataStore
-	fw     *firewall // nil without EnableIPTables
-	ports  *portMapper
-	reaper *reaper
-	sys    sysctlState
+	// journal holds the intents of network creations (intent.go).
+	journal *journal.Journal
+	fw      *firewall // nil without EnableIPTables
+	ports   *portMapper
+	reaper  *reaper
+	sys     sysctlState
 
 	mu       sync.Mutex
 	networks map[string]*bridgeNetwork
@@ -118,6 +121,10 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 			return nil, types.BadRequestErrorf("bridge driver option %s: want a datastore.DataStore, got %T", netlabel.LocalKVClient, v)
 		}
 		d.store = s
+	}
+	if d.journal, err = openJournal(config); err != nil {
+		d.Close()
+		return nil, err
 	}
 	if d.nlh, err = netlink.NewHandleAt(d.hostNS, unix.NETLINK_ROUTE); err != nil {
 		d.Close()

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/cnmkit/libnetwork/driverapi"
+	"github.com/cnmkit/libnetwork/internal/crashpoint"
 	"github.com/cnmkit/libnetwork/types"
 )
 
@@ -91,18 +92,28 @@ func (d *driver) unreserve(nid string) {
 // everything done is undone.
 func (d *driver) createNetwork(n *bridgeNetwork, restoring bool) error {
 	ctx := newSetupCtx(d, n, restoring)
+	if restoring {
+		done, err := ctx.run(setupSteps)
+		if err != nil {
+			ctx.rollback(done)
+		}
+		return err
+	}
+	dropIntent, err := d.beginCreate(n)
+	if err != nil {
+		return err
+	}
+	defer dropIntent()
 	done, err := ctx.run(setupSteps)
 	if err != nil {
 		ctx.rollback(done)
 		return err
 	}
-	if restoring {
-		return nil
-	}
 	if err := d.storeNetwork(n); err != nil {
 		ctx.rollback(done)
 		return err
 	}
+	crashpoint.Hit("bridge-create/stored")
 	return nil
 }
 

@@ -36,6 +36,7 @@ func (d *driver) restore() error {
 			d.log(n.id).WithError(err).Warn("restore: network setup failed")
 		}
 	}
+	d.rollbackCreates()
 	eobjs, err := d.store.List(datastore.Key(endpointKeyPrefix), &endpointRecord{})
 	if err != nil && !types.IsNotFound(err) {
 		return types.InternalErrorf("bridge: list endpoints in the store: %w", err)

@@ -3,6 +3,8 @@ package bridge
 import (
 	"net"
 
+	"github.com/cnmkit/libnetwork/internal/crashpoint"
+
 	"github.com/sirupsen/logrus"
 )
 
@@ -59,6 +61,9 @@ func (c *setupCtx) run(steps []setupStep) ([]setupStep, error) {
 			return done, err
 		}
 		done = append(done, s)
+		if !c.restoring {
+			crashpoint.Hit("bridge-create/" + s.name)
+		}
 	}
 	return done, nil
 }
@@ -98,6 +103,7 @@ func (c *setupCtx) teardown(steps []setupStep) error {
 				first = err
 			}
 		}
+		crashpoint.Hit("bridge-delete/" + steps[i].name)
 	}
 	return first
 }

@@ -96,6 +96,10 @@ type endpointRecord struct {
 	MAC         string
 	PortMapping []string              `json:",omitempty"`
 	Exposed     []types.TransportPort `json:",omitempty"`
+	// The ports the endpoint was created to publish and expose, for a
+	// join after a restart.
+	CfgBindings []string              `json:",omitempty"`
+	CfgExposed  []types.TransportPort `json:",omitempty"`
 }
 
 func (r *endpointRecord) Key() []string       { return []string{endpointKeyPrefix, r.ID} }
@@ -127,6 +131,8 @@ func (r *endpointRecord) CopyTo(o datastore.KVObject) error {
 	*dst = *r
 	dst.PortMapping = append([]string(nil), r.PortMapping...)
 	dst.Exposed = append([]types.TransportPort(nil), r.Exposed...)
+	dst.CfgBindings = append([]string(nil), r.CfgBindings...)
+	dst.CfgExposed = append([]types.TransportPort(nil), r.CfgExposed...)
 	return nil
 }
 
@@ -151,6 +157,14 @@ func (r *endpointRecord) endpoint() (*bridgeEndpoint, error) {
 		ep.portMapping = append(ep.portMapping, pb)
 	}
 	ep.exposed = append([]types.TransportPort(nil), r.Exposed...)
+	for _, s := range r.CfgBindings {
+		pb, err := types.ParsePortBinding(s)
+		if err != nil {
+			return nil, types.InternalErrorf("bridge endpoint record %s: %w", r.ID, err)
+		}
+		ep.cfgBindings = append(ep.cfgBindings, pb)
+	}
+	ep.cfgExposed = append([]types.TransportPort(nil), r.CfgExposed...)
 	return ep, nil
 }
 
@@ -217,6 +231,10 @@ func (d *driver) storeEndpoint(ep *bridgeEndpoint) error {
 	for _, pb := range ep.portMapping {
 		rec.PortMapping = append(rec.PortMapping, pb.String())
 	}
+	for _, pb := range ep.cfgBindings {
+		rec.CfgBindings = append(rec.CfgBindings, pb.String())
+	}
+	rec.CfgExposed = append([]types.TransportPort(nil), ep.cfgExposed...)
 	if ep.rec != nil {
 		rec.LocalMeta = ep.rec.LocalMeta
 	}
