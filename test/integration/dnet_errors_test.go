@@ -96,7 +96,7 @@ func testDnetBadRequests(t *testing.T, bins dnetBinaries) {
 		{post, "/v1/sandboxes/s2/attach", `{"network":"n1","endpoint":"nope"}`, notFound, "", []string{"nope"}},
 		{get, "/v1/bogus", "", notFound, "", []string{"no route"}},
 		{get, "/v2/networks", "", notFound, "", []string{"no route"}},
-		{http.MethodPut, "/v1/networks/n1", `{}`, notFound, "", []string{"no route"}},
+		{http.MethodPut, "/v1/networks/n1", `{}`, http.StatusMethodNotAllowed, "", []string{"use GET, HEAD, DELETE"}},
 		// Conflicts.
 		{post, "/v1/networks", `{"name":"n1","driver":"null"}`, conflict, "name", []string{"n1"}},
 		{post, "/v1/networks/n1/endpoints", `{"name":"e1"}`, conflict, "name", []string{"e1"}},
