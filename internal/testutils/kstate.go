@@ -142,9 +142,24 @@ func boundSockets() (string, error) {
 // comm"), such as proxies a test's code started.
 func ChildProcesses(t testing.TB) string {
 	t.Helper()
-	me := strconv.Itoa(os.Getpid())
-	dirs, _ := filepath.Glob("/proc/[0-9]*/status")
 	var out []string
+	for _, c := range ChildrenOf(os.Getpid()) {
+		out = append(out, strconv.Itoa(c.PID)+" "+c.Name)
+	}
+	return joinSorted(out)
+}
+
+// Child is a live (not zombie) child process.
+type Child struct {
+	PID  int
+	Name string // comm
+}
+
+// ChildrenOf lists the live child processes of pid.
+func ChildrenOf(pid int) []Child {
+	parent := strconv.Itoa(pid)
+	dirs, _ := filepath.Glob("/proc/[0-9]*/status")
+	var out []Child
 	for _, p := range dirs {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -162,11 +177,14 @@ func ChildProcesses(t testing.TB) string {
 				state = strings.TrimSpace(v)
 			}
 		}
-		if ppid == me && !strings.HasPrefix(state, "Z") {
-			out = append(out, filepath.Base(filepath.Dir(p))+" "+name)
+		if ppid != parent || strings.HasPrefix(state, "Z") {
+			continue
+		}
+		if id, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+			out = append(out, Child{PID: id, Name: name})
 		}
 	}
-	return joinSorted(out)
+	return out
 }
 
 func joinSorted(l []string) string {

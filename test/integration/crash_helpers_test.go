@@ -37,28 +37,8 @@ func newCrashEnv(t *testing.T, bins dnetBinaries) *crashEnv {
 // spawnCrash starts the daemon with the crash step crash (none when empty).
 func (e *crashEnv) spawnCrash(crash string) *dnetProc {
 	e.t.Helper()
-	args := []string{"daemon", "--data-dir", e.dataDir, "--exec-root", e.execRoot, "--log-level", "warn"}
-	p := &dnetProc{stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(e.daemon, args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
-	p.cmd.Env = append(os.Environ(), crashpoint.EnvVar+"="+crash)
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		e.t.Fatalf("start dnet daemon: %v", err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	e.t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			<-p.done
-		}
-	})
-	return p
+	return e.spawnEnv([]string{crashpoint.EnvVar + "=" + crash},
+		"--data-dir", e.dataDir, "--exec-root", e.execRoot, "--log-level", "warn")
 }
 
 // restartWith stops the running daemon (SIGTERM) and starts one that dies
@@ -225,29 +205,9 @@ func daemonChildren(p *dnetProc) string {
 		return ""
 	default:
 	}
-	me := fmt.Sprint(p.cmd.Process.Pid)
-	dirs, _ := filepath.Glob("/proc/[0-9]*/status")
 	var out []string
-	for _, d := range dirs {
-		b, err := os.ReadFile(d)
-		if err != nil {
-			continue
-		}
-		var name, ppid, state string
-		for _, l := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(l, ":")
-			switch k {
-			case "Name":
-				name = strings.TrimSpace(v)
-			case "PPid":
-				ppid = strings.TrimSpace(v)
-			case "State":
-				state = strings.TrimSpace(v)
-			}
-		}
-		if ppid == me && !strings.HasPrefix(state, "Z") {
-			out = append(out, name)
-		}
+	for _, c := range testutils.ChildrenOf(p.cmd.Process.Pid) {
+		out = append(out, c.Name)
 	}
 	sort.Strings(out)
 	return strings.Join(out, " ")

@@ -141,9 +141,18 @@ func dnetClient(t testing.TB, host string) *api.Client {
 // is born in the test's namespace). It does not wait for readiness.
 func (e *dnetEnv) spawn(args ...string) *dnetProc {
 	e.t.Helper()
+	return e.spawnEnv(nil, args...)
+}
+
+// spawnEnv is spawn with env added to the daemon's environment.
+func (e *dnetEnv) spawnEnv(env []string, args ...string) *dnetProc {
+	e.t.Helper()
 	p := &dnetProc{stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(e.daemon, append([]string{"daemon"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	// Tied to the test's thread: the daemon dies with it.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
