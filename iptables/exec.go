@@ -27,6 +27,7 @@ func defaultBinaries(v IPVersion) binaries {
 // run executes argv (argv[0] is the binary) inside t's namespace, feeding
 // stdin, and returns stdout. A failure is an *Error wrapped in its class.
 func (t *IPTable) run(argv []string, stdin []byte) ([]byte, error) {
+	t.noteFootprint()
 	var out []byte
 	var err error
 	do := func() error {

@@ -74,6 +74,8 @@ type IPTable struct {
 	tables   map[Table]*tableRec
 	inflight map[string]int
 	busy     int
+
+	fp footprint // nf_tables before our first command (see Tidy)
 }
 
 // lockIdle locks t.mu once no batch is in flight.

@@ -13,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	nftfw "github.com/cnmkit/libnetwork/firewall/nftables"
 	"github.com/cnmkit/libnetwork/internal/nftdump"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/iptables"
-	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/portallocator"
+	gnft "github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -293,19 +294,36 @@ func save(t testing.TB, host *netns.NsHandle, v6 bool) string {
 	return strings.Join(keep, "\n") + "\nnf_tables:\n" + nftdump.State(t, h)
 }
 
-// withNFT runs fn with an nf_tables connection to the host namespace.
-func withNFT(t testing.TB, host *netns.NsHandle, fn func(*nft.Conn)) {
+// delTables deletes the nf_tables tables of the host namespace whose name
+// match accepts, in one transaction, and returns how many there were.
+func delTables(t testing.TB, host *netns.NsHandle, match func(string) bool) int {
 	t.Helper()
 	h := netns.None()
 	if host != nil {
 		h = *host
 	}
-	c, err := nft.Open(h)
+	c, err := nftfw.Open(h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fn(c)
+	n := 0
+	if err := c.Do("test: delete tables", func(nc *gnft.Conn) error {
+		tables, err := nc.ListTables()
+		if err != nil {
+			return err
+		}
+		for _, tb := range tables {
+			if match(tb.Name) {
+				nc.DelTable(tb)
+				n++
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // instantiate makes the nat and filter tables exist (iptables-save shows a
@@ -346,14 +364,7 @@ func newIPT(t testing.TB, host *netns.NsHandle, v6 bool) *iptables.IPTable {
 	}
 	t.Cleanup(func() {
 		_ = ipt.RemoveAll(ipt.Prefix())
-		withNFT(t, host, func(c *nft.Conn) {
-			tables, _ := c.Tables()
-			for _, tb := range tables {
-				if strings.HasPrefix(tb.Name, ipt.Prefix()+"-") {
-					_ = c.Commit((&nft.Batch{}).DelTable(tb.Family, tb.Name))
-				}
-			}
-		})
+		delTables(t, host, func(name string) bool { return strings.HasPrefix(name, ipt.Prefix()+"-") })
 	})
 	return ipt
 }

@@ -7,7 +7,6 @@ import (
 	"syscall"
 
 	"github.com/cnmkit/libnetwork/iptables"
-	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -140,7 +139,7 @@ func (pm *PortMapper) adopted(f *family, m *mapping) bool {
 		ok, err := f.ipt.Exists(iptables.Nat, dnat.chain, dnat.args...)
 		return err == nil && ok
 	}
-	elems, err := f.nft.Elems(nft.Table{Family: f.nfam, Name: f.nftTable()}, dnat.set)
+	elems, err := f.nftElems(dnat.set)
 	if err != nil {
 		return false
 	}

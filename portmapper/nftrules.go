@@ -1,11 +1,12 @@
 package portmapper
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"net"
 
-	"github.com/cnmkit/libnetwork/iptables"
-	"github.com/cnmkit/libnetwork/nft"
+	gnft "github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,9 +22,9 @@ import (
 //	    proto . port) holds
 //
 // Publishing or withdrawing a port is one netlink transaction whose cost
-// does not depend on how many ports or rules there are. Forwarded traffic
-// to published ports is accepted by one static iptables rule in the
-// filter chain the bridge jumps to: connections we DNATed.
+// does not depend on how many ports or rules there are. No iptables rule is
+// used: the firewall that drops forwarded traffic into a bridge (the bridge
+// driver's) accepts connections we DNATed.
 const (
 	setDNATAddr = "dnat-addr"
 	setDNATAny  = "dnat-any"
@@ -31,8 +32,11 @@ const (
 	setLocalnet = "localnet"
 )
 
-// acceptDNAT is the filter chain's one rule with nf_tables.
-var acceptDNAT = []string{"-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT"}
+// rtnLocal is the route type of a local address (RTN_LOCAL).
+const rtnLocal = 2
+
+// reg32 returns the i-th 32-bit register.
+func reg32(i int) uint32 { return uint32(8 + i) }
 
 func protoNum(proto string) uint8 {
 	switch proto {
@@ -46,6 +50,8 @@ func protoNum(proto string) uint8 {
 
 // nftTable is the family's nf_tables table, named like the nat chain.
 func (f *family) nftTable() string { return f.natChain }
+
+func (f *family) tbl() *gnft.Table { return &gnft.Table{Family: f.nfam, Name: f.nftTable()} }
 
 // addrLen returns the length of the family's addresses.
 func (f *family) addrLen() uint32 {
@@ -73,15 +79,15 @@ const (
 )
 
 // load returns the expressions loading fields into consecutive registers
-// from Reg32(0), and the key's length.
-func (f *family) load(fields ...field) ([]nft.Expr, uint32) {
-	var out []nft.Expr
+// from reg32(0), and the key's length.
+func (f *family) load(fields ...field) ([]expr.Any, uint32) {
+	var out []expr.Any
 	reg, n := 0, uint32(0)
 	for _, fl := range fields {
 		var l uint32
 		switch fl {
 		case fProto:
-			out, l = append(out, nft.Meta(nft.MetaL4Proto, nft.Reg32(reg))), 4
+			out, l = append(out, &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg32(reg)}), 4
 		case fSaddr, fDaddr:
 			off := uint32(12)
 			if f.v6 {
@@ -91,9 +97,9 @@ func (f *family) load(fields ...field) ([]nft.Expr, uint32) {
 				off += f.addrLen()
 			}
 			l = f.addrLen()
-			out = append(out, nft.Payload(nft.NetworkHeader, off, l, nft.Reg32(reg)))
+			out = append(out, &expr.Payload{DestRegister: reg32(reg), Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: l})
 		case fDport:
-			out, l = append(out, nft.Payload(nft.TransportHeader, 2, 2, nft.Reg32(reg))), 4
+			out, l = append(out, &expr.Payload{DestRegister: reg32(reg), Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2}), 4
 		}
 		reg += int(l / 4)
 		n += l
@@ -101,23 +107,26 @@ func (f *family) load(fields ...field) ([]nft.Expr, uint32) {
 	return out, n
 }
 
-func keyType(v6 bool, fields ...field) uint32 {
-	addr := uint32(nft.TypeIPv4Addr)
+func keyType(v6 bool, fields ...field) gnft.SetDatatype {
+	addr := gnft.TypeIPAddr
 	if v6 {
-		addr = nft.TypeIPv6Addr
+		addr = gnft.TypeIP6Addr
 	}
-	var ts []uint32
+	var ts []gnft.SetDatatype
 	for _, fl := range fields {
 		switch fl {
 		case fProto:
-			ts = append(ts, nft.TypeInetProto)
+			ts = append(ts, gnft.TypeInetProto)
 		case fSaddr, fDaddr:
 			ts = append(ts, addr)
 		case fDport:
-			ts = append(ts, nft.TypeInetService)
+			ts = append(ts, gnft.TypeInetService)
 		}
 	}
-	return nft.ConcatType(ts...)
+	if len(ts) == 1 {
+		return ts[0]
+	}
+	return gnft.MustConcatSetType(ts...)
 }
 
 var (
@@ -127,90 +136,138 @@ var (
 	keyLocalnet = []field{fDaddr, fProto, fDport}
 )
 
-// nftSetup adds the family's table, chains, sets and rules to b; the
-// chains' rules are replaced, the sets' elements kept.
-func (f *family) nftSetup(b *nft.Batch, proxy bool) *nft.Batch {
-	fam, t := f.nfam, f.nftTable()
-	_, valLen := f.load(fDaddr, fDport)
-	b.AddTable(fam, t).
-		AddBaseChain(fam, t, "prerouting", "nat", nft.Prerouting, -100).
-		AddBaseChain(fam, t, "output", "nat", nft.Output, -100).
-		AddBaseChain(fam, t, "postrouting", "nat", nft.Postrouting, 100)
+// nftSets returns the family's sets and maps (without IDs).
+func (f *family) nftSets() []*gnft.Set {
+	t := f.tbl()
+	var out []*gnft.Set
 	for _, s := range []struct {
 		name   string
 		fields []field
 		isMap  bool
 	}{{setDNATAddr, keyDNATAddr, true}, {setDNATAny, keyDNATAny, true}, {setHairpin, keyHairpin, false}, {setLocalnet, keyLocalnet, false}} {
-		_, klen := f.load(s.fields...)
-		set := nft.Set{Name: s.name, KeyType: keyType(f.v6, s.fields...), KeyLen: klen}
+		set := &gnft.Set{Table: t, Name: s.name, KeyType: keyType(f.v6, s.fields...), Concatenation: len(s.fields) > 1}
 		if s.isMap {
-			set.DataType, set.DataLen = keyType(f.v6, fDaddr, fDport), valLen
+			set.IsMap, set.DataType = true, keyType(f.v6, fDaddr, fDport)
 		}
-		b.AddSet(fam, t, set)
+		out = append(out, set)
 	}
-	for _, c := range []string{"prerouting", "output", "postrouting"} {
-		b.FlushChain(fam, t, c)
+	return out
+}
+
+func (f *family) setRef(name string) *gnft.Set {
+	for _, s := range f.nftSets() {
+		if s.Name == name {
+			return s
+		}
 	}
-	local := []nft.Expr{nft.FibDaddrType(nft.Reg32(0)), nft.Cmp(nft.CmpEq, nft.Reg32(0), nft.HostU32(nft.RTNLocal))}
-	portReg := nft.Reg32(int(f.addrLen() / 4))
-	dnat := func(set string, fields []field) []nft.Expr {
+	return nil
+}
+
+// nftSetup queues the family's table, chains, sets and rules; the chains'
+// rules are replaced, the sets' elements kept.
+func (f *family) nftSetup(nc *gnft.Conn, proxy bool) error {
+	t := nc.AddTable(f.tbl())
+	chain := func(name string, hook *gnft.ChainHook, prio *gnft.ChainPriority) *gnft.Chain {
+		c := nc.AddChain(&gnft.Chain{Table: t, Name: name, Type: gnft.ChainTypeNAT, Hooknum: hook, Priority: prio})
+		nc.FlushChain(c)
+		return c
+	}
+	prer := chain("prerouting", gnft.ChainHookPrerouting, gnft.ChainPriorityNATDest)
+	out := chain("output", gnft.ChainHookOutput, gnft.ChainPriorityNATDest)
+	post := chain("postrouting", gnft.ChainHookPostrouting, gnft.ChainPriorityNATSource)
+	sets := map[string]*gnft.Set{}
+	for _, s := range f.nftSets() {
+		if err := nc.AddSet(s, nil); err != nil {
+			return err
+		}
+		sets[s.Name] = s
+	}
+	lookup := func(name string, dreg bool) *expr.Lookup {
+		l := &expr.Lookup{SourceRegister: reg32(0), SetName: name, SetID: sets[name].ID}
+		if dreg {
+			l.IsDestRegSet, l.DestRegister = true, reg32(0)
+		}
+		return l
+	}
+	local := []expr.Any{
+		&expr.Fib{Register: reg32(0), ResultADDRTYPE: true, FlagDADDR: true},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg32(0), Data: hostU32(rtnLocal)},
+	}
+	portReg := reg32(int(f.addrLen() / 4))
+	nfam := uint32(unix.NFPROTO_IPV4)
+	if f.v6 {
+		nfam = unix.NFPROTO_IPV6
+	}
+	dnat := func(set string, fields []field) []expr.Any {
 		loads, _ := f.load(fields...)
-		return append(loads, nft.Lookup(set, nft.Reg32(0), nft.Reg32(0)), nft.DNAT(fam, nft.Reg32(0), portReg))
+		return append(loads, lookup(set, true), &expr.NAT{Type: expr.NATTypeDestNAT, Family: nfam, RegAddrMin: reg32(0), RegProtoMin: portReg, Specified: true})
 	}
-	var notLoopback []nft.Expr
+	var notLoopback []expr.Any
 	if proxy {
 		loads, _ := f.load(fDaddr)
-		notLoopback = append(loads, f.loopbackCmp(nft.CmpNeq)...)
+		notLoopback = append(loads, f.loopbackCmp(expr.CmpOpNeq)...)
 	}
 	for _, set := range []struct {
 		name   string
 		fields []field
 	}{{setDNATAddr, keyDNATAddr}, {setDNATAny, keyDNATAny}} {
-		b.AddRule(fam, t, "prerouting", concat(local, dnat(set.name, set.fields))...)
-		b.AddRule(fam, t, "output", concat(notLoopback, local, dnat(set.name, set.fields))...)
+		nc.AddRule(&gnft.Rule{Table: t, Chain: prer, Exprs: concat(local, dnat(set.name, set.fields))})
+		nc.AddRule(&gnft.Rule{Table: t, Chain: out, Exprs: concat(notLoopback, local, dnat(set.name, set.fields))})
 	}
 	hp, _ := f.load(keyHairpin...)
-	b.AddRule(fam, t, "postrouting", append(hp, nft.Lookup(setHairpin, nft.Reg32(0), 0), nft.Masquerade())...)
+	nc.AddRule(&gnft.Rule{Table: t, Chain: post, Exprs: append(hp, lookup(setHairpin, false), &expr.Masq{})})
 	src, _ := f.load(fSaddr)
 	ln, _ := f.load(keyLocalnet...)
-	return b.AddRule(fam, t, "postrouting", concat(src, f.loopbackCmp(nft.CmpEq), ln,
-		[]nft.Expr{nft.Lookup(setLocalnet, nft.Reg32(0), 0), nft.Masquerade()})...)
+	nc.AddRule(&gnft.Rule{Table: t, Chain: post, Exprs: concat(src, f.loopbackCmp(expr.CmpOpEq), ln,
+		[]expr.Any{lookup(setLocalnet, false), &expr.Masq{}})})
+	return nil
 }
 
-// loopbackCmp compares the address in Reg32(0) with the loopback range.
-func (f *family) loopbackCmp(op uint32) []nft.Expr {
+func hostU32(v uint32) []byte {
+	b := make([]byte, 4)
+	binary.NativeEndian.PutUint32(b, v)
+	return b
+}
+
+// loopbackCmp compares the address in reg32(0) with the loopback range.
+func (f *family) loopbackCmp(op expr.CmpOp) []expr.Any {
 	if f.v6 {
-		return []nft.Expr{nft.Cmp(op, nft.Reg32(0), net.IPv6loopback)}
+		return []expr.Any{&expr.Cmp{Op: op, Register: reg32(0), Data: net.IPv6loopback}}
 	}
-	return []nft.Expr{nft.Mask(nft.Reg32(0), nft.Reg32(0), []byte{255, 0, 0, 0}), nft.Cmp(op, nft.Reg32(0), []byte{127, 0, 0, 0})}
+	return []expr.Any{
+		&expr.Bitwise{SourceRegister: reg32(0), DestRegister: reg32(0), Len: 4, Mask: []byte{255, 0, 0, 0}, Xor: []byte{0, 0, 0, 0}},
+		&expr.Cmp{Op: op, Register: reg32(0), Data: []byte{127, 0, 0, 0}},
+	}
 }
 
-func concat(parts ...[]nft.Expr) []nft.Expr {
-	var out []nft.Expr
+func concat(parts ...[]expr.Any) []expr.Any {
+	var out []expr.Any
 	for _, p := range parts {
 		out = append(out, p...)
 	}
 	return out
 }
 
+// port returns a port in network byte order, padded to a register.
+func port(p uint16) []byte { return []byte{byte(p >> 8), byte(p), 0, 0} }
+
 // nftRules returns m's elements: its DNAT, and the hairpin and (for the
 // loopback path without proxy) localnet masquerades of its container port.
 func (f *family) nftRules(m *mapping) []rule {
-	proto := nft.Proto(protoNum(m.proto))
+	proto := []byte{protoNum(m.proto), 0, 0, 0}
 	ctr := f.ip(m.ctrIP)
-	val := append(append([]byte(nil), ctr...), nft.Port(uint16(m.ctrPort))...)
+	val := concatBytes(ctr, port(uint16(m.ctrPort)))
 	var dnat rule
 	if m.hostIP.IsUnspecified() {
-		dnat = rule{set: setDNATAny, elem: nft.Elem{Key: append(append([]byte(nil), proto...), nft.Port(uint16(m.hostPort))...), Val: val}}
+		dnat = rule{set: setDNATAny, elem: gnft.SetElement{Key: concatBytes(proto, port(uint16(m.hostPort))), Val: val}}
 	} else {
-		key := append(append(append([]byte(nil), proto...), f.ip(m.hostIP)...), nft.Port(uint16(m.hostPort))...)
-		dnat = rule{set: setDNATAddr, elem: nft.Elem{Key: key, Val: val}}
+		dnat = rule{set: setDNATAddr, elem: gnft.SetElement{Key: concatBytes(proto, f.ip(m.hostIP), port(uint16(m.hostPort))), Val: val}}
 	}
-	port := nft.Port(uint16(m.ctrPort))
+	p := port(uint16(m.ctrPort))
 	rs := []rule{dnat, {set: setHairpin, shared: true,
-		elem: nft.Elem{Key: concatBytes(ctr, ctr, proto, port)}}}
+		elem: gnft.SetElement{Key: concatBytes(ctr, ctr, proto, p)}}}
 	if m.localnet != "" {
-		rs = append(rs, rule{set: setLocalnet, shared: true, elem: nft.Elem{Key: concatBytes(ctr, proto, port)}})
+		rs = append(rs, rule{set: setLocalnet, shared: true, elem: gnft.SetElement{Key: concatBytes(ctr, proto, p)}})
 	}
 	return rs
 }
@@ -227,9 +284,13 @@ func (r rule) nftID() string {
 	return "nft|" + r.set + "|" + hex.EncodeToString(r.elem.Key)
 }
 
-// nftFilter adds the filter chain with its one rule, and the jump to it.
-func (f *family) nftFilter(b *iptables.Batch) *iptables.Batch {
-	return b.NewChain(iptables.Filter, f.filterChain).
-		Append(iptables.Filter, f.filterChain, acceptDNAT...).
-		EnsureJump(iptables.Filter, "FORWARD", f.filterChain)
+// nftElems lists the elements of one of the family's sets.
+func (f *family) nftElems(set string) ([]gnft.SetElement, error) {
+	var out []gnft.SetElement
+	err := f.nft.Query("list elements of "+f.nftTable()+"/"+set, func(nc *gnft.Conn) error {
+		var err error
+		out, err = nc.GetSetElements(f.setRef(set))
+		return err
+	})
+	return out, err
 }

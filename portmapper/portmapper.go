@@ -17,10 +17,11 @@ import (
 	"sync"
 	"time"
 
+	nftfw "github.com/cnmkit/libnetwork/firewall/nftables"
 	"github.com/cnmkit/libnetwork/iptables"
-	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/portallocator"
 	"github.com/cnmkit/libnetwork/types"
+	gnft "github.com/google/nftables"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -61,8 +62,10 @@ type Options struct {
 	ProxyReadyTimeout time.Duration
 	// IPTablesRules programs the NAT of mappings as iptables rules, one
 	// iptables-restore run per change, instead of elements of nf_tables
-	// maps (the default, used when the kernel has nf_tables). The forward
-	// accept rules are iptables rules either way.
+	// maps (the default, used when the kernel has nf_tables). With
+	// nf_tables no iptables binary is used: the forward accept of
+	// published ports is the bridge firewall's (ct status dnat); with
+	// iptables rules a filter chain accepts them.
 	IPTablesRules bool
 }
 
@@ -105,7 +108,7 @@ type PortMapper struct {
 	ctrLocks  map[string]*ctrLock
 	localnet  map[string]*localnetRef
 	nl        *netlink.Handle
-	nft       *nft.Conn // nil: iptables rules
+	nft       *nftfw.Conn // nil: iptables rules
 
 	stateMu sync.Mutex
 }
@@ -113,8 +116,8 @@ type PortMapper struct {
 // family is the firewall side of one IP family.
 type family struct {
 	ipt                  *iptables.IPTable
-	nft                  *nft.Conn // nil: iptables rules
-	nfam                 nft.Family
+	nft                  *nftfw.Conn // nil: iptables rules
+	nfam                 gnft.TableFamily
 	v6                   bool
 	natChain, postChain  string
 	filterChain          string
@@ -195,11 +198,17 @@ func (pm *PortMapper) setupFamilies() error {
 		return nil
 	}
 	if !pm.opts.IPTablesRules {
-		c, err := nft.Open(pm.namespace())
+		c, err := nftfw.Open(pm.namespace())
 		if err != nil {
 			return err
 		}
-		pm.nft = c
+		if !c.Available() {
+			c.Close()
+			logrus.Info("portmapper: no nf_tables, iptables rules instead")
+			pm.opts.IPTablesRules = true
+		} else {
+			pm.nft = c
+		}
 	}
 	for {
 		pm.fam = [2]*family{}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/cnmkit/libnetwork/internal/testutils"
-	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/vishvananda/netns"
 )
@@ -246,7 +245,7 @@ func TestIPv6Mapping(t *testing.T) {
 	}
 	want := "--to-destination [" + tp.ctrIP.String() + "]:80"
 	if pm.nft != nil {
-		want = fmt.Sprintf(" set dnat-any 06000000%04x0000=%x00500000", 8080, []byte(tp.ctrIP.To16()))
+		want = fmt.Sprintf(" dnat-any 06000000%04x0000 => %x00500000", 8080, []byte(tp.ctrIP.To16()))
 	}
 	if s := save(t, nil, true); !strings.Contains(s, want) {
 		t.Fatalf("no IPv6 DNAT:\n%s", s)
@@ -327,11 +326,9 @@ func TestFailedRulesLeaveNothing(t *testing.T) {
 	}
 	chain := ipt.ChainName(DefaultChainSuffix)
 	if pm.nft != nil {
-		withNFT(t, nil, func(c *nft.Conn) {
-			if err := c.Commit((&nft.Batch{}).DelTable(nft.IPv4, chain)); err != nil {
-				t.Fatal(err)
-			}
-		})
+		if delTables(t, nil, func(name string) bool { return name == chain }) != 1 {
+			t.Fatalf("no table %s", chain)
+		}
 	} else {
 		if err := ipt.Delete("filter", "FORWARD", "-j", chain); err != nil {
 			t.Fatal(err)

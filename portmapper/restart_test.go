@@ -138,7 +138,7 @@ func TestSCTPMapping(t *testing.T) {
 	}
 	want := "-p sctp -m sctp --dport 9999 -j DNAT --to-destination " + tp.ctrIP.String() + ":9"
 	if pm.nft != nil {
-		want = fmt.Sprintf(" set dnat-any 84000000%04x0000=%x00090000", 9999, []byte(tp.ctrIP.To4()))
+		want = fmt.Sprintf(" dnat-any 84000000%04x0000 => %x00090000", 9999, []byte(tp.ctrIP.To4()))
 	}
 	if s := save(t, nil, false); !strings.Contains(s, want) {
 		t.Fatalf("no SCTP DNAT:\n%s", s)

@@ -5,9 +5,10 @@ import (
 	"strconv"
 	"sync"
 
+	nftfw "github.com/cnmkit/libnetwork/firewall/nftables"
 	"github.com/cnmkit/libnetwork/iptables"
-	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/types"
+	gnft "github.com/google/nftables"
 	"github.com/vishvananda/netns"
 )
 
@@ -18,7 +19,7 @@ func (pm *PortMapper) newFamily(ipt *iptables.IPTable, v6 bool) *family {
 	f := &family{
 		ipt:         ipt,
 		nft:         pm.nft,
-		nfam:        nft.IPv4,
+		nfam:        gnft.TableFamilyIPv4,
 		v6:          v6,
 		natChain:    pm.opts.ChainName,
 		postChain:   pm.opts.ChainName + "-POST",
@@ -27,7 +28,7 @@ func (pm *PortMapper) newFamily(ipt *iptables.IPTable, v6 bool) *family {
 	}
 	if v6 {
 		f.loopback = "::1/128"
-		f.nfam = nft.IPv6
+		f.nfam = gnft.TableFamilyIPv6
 	}
 	f.prerJump = []string{"-m", "addrtype", "--dst-type", "LOCAL"}
 	return f
@@ -44,13 +45,10 @@ func (f *family) outputJumps(proxy bool) (use, other []string) {
 
 // setup creates the chains and jumps in one batch, replacing an OUTPUT jump
 // of the other proxy mode left by an earlier run; with nf_tables, the table
-// and the filter chain.
+// in one transaction.
 func (f *family) setup(proxy bool) error {
 	if f.nft != nil {
-		if err := f.nft.Commit(f.nftSetup(&nft.Batch{}, proxy)); err != nil {
-			return err
-		}
-		return f.nftFilter(f.ipt.NewBatch()).Commit()
+		return f.nft.Do("set up table "+f.nftTable(), func(nc *gnft.Conn) error { return f.nftSetup(nc, proxy) })
 	}
 	use, other := f.outputJumps(proxy)
 	f.outputJump = use
@@ -77,8 +75,14 @@ func (pm *PortMapper) RemoveChains() error {
 		if f == nil {
 			continue
 		}
-		for _, c := range f.chains() {
+		cs := f.chains()
+		for _, c := range cs {
 			if err := f.ipt.RemoveChain(c.t, c.chain); err != nil {
+				return err
+			}
+		}
+		if len(cs) > 0 {
+			if err := f.ipt.Tidy(); err != nil {
 				return err
 			}
 		}
@@ -100,7 +104,7 @@ func (pm *PortMapper) removeTables() error {
 		}
 		defer h.Close()
 	}
-	c, err := nft.Open(h)
+	c, err := nftfw.Open(h)
 	if err != nil {
 		return err
 	}
@@ -109,7 +113,12 @@ func (pm *PortMapper) removeTables() error {
 		if f == nil {
 			continue
 		}
-		if err := c.Commit((&nft.Batch{}).DelTable(f.nfam, f.nftTable())); err != nil && !types.IsNotFound(err) {
+		t := f.tbl()
+		if err := c.Do("delete table "+f.nftTable(), func(nc *gnft.Conn) error {
+			nc.AddTable(t) // so that the deletion finds one
+			nc.DelTable(t)
+			return nil
+		}); err != nil {
 			return err
 		}
 	}
@@ -123,7 +132,7 @@ type rule struct {
 	chain  string
 	args   []string
 	set    string
-	elem   nft.Elem
+	elem   gnft.SetElement
 	shared bool // may be needed by several mappings (same container port)
 }
 
@@ -257,19 +266,13 @@ func (pm *PortMapper) Prune() error {
 			continue
 		}
 		want := map[string]bool{}
-		nb := &nft.Batch{}
-		if f.nft != nil {
-			for _, set := range []string{setDNATAddr, setDNATAny, setHairpin, setLocalnet} {
-				nb.FlushSet(f.nfam, f.nftTable(), set)
-			}
-			want[rule{table: iptables.Filter, chain: f.filterChain, args: acceptDNAT}.id()] = true
-		}
+		elems := map[string][]gnft.SetElement{}
 		pm.mu.Lock()
 		for _, m := range pm.mappings {
 			if pm.familyOf(m.ctrIP) == f {
 				for _, r := range f.rules(m) {
 					if r.set != "" && !want[r.id()] {
-						nb.AddElems(f.nfam, f.nftTable(), r.set, r.elem)
+						elems[r.set] = append(elems[r.set], r.elem)
 					}
 					want[r.id()] = true
 				}
@@ -277,9 +280,22 @@ func (pm *PortMapper) Prune() error {
 		}
 		pm.mu.Unlock()
 		if f.nft != nil {
-			if err := f.nft.Commit(nb); err != nil {
+			// The sets' elements replaced in one transaction.
+			if err := f.nft.Do("prune "+f.nftTable(), func(nc *gnft.Conn) error {
+				for _, set := range []string{setDNATAddr, setDNATAny, setHairpin, setLocalnet} {
+					s := f.setRef(set)
+					nc.FlushSet(s)
+					if len(elems[set]) > 0 {
+						if err := nc.SetAddElements(s, elems[set]); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
+			continue
 		}
 		b := f.ipt.NewBatch()
 		for _, c := range f.chains() {
@@ -305,7 +321,7 @@ type chainRef struct {
 // chains returns the portmapper's iptables chains of f.
 func (f *family) chains() []chainRef {
 	if f.nft != nil {
-		return []chainRef{{iptables.Filter, f.filterChain}}
+		return nil
 	}
 	return []chainRef{{iptables.Nat, f.natChain}, {iptables.Nat, f.postChain}, {iptables.Filter, f.filterChain}}
 }
@@ -314,17 +330,17 @@ func (f *family) chains() []chainRef {
 type ruleBatch struct {
 	f    *family
 	ipt  *iptables.Batch
-	nft  *nft.Batch
-	dels []rule // nf_tables deletions, to retry one by one
+	adds []rule // nf_tables additions
+	dels []rule // nf_tables deletions, retried one by one
 }
 
 func (f *family) newBatch() *ruleBatch {
-	return &ruleBatch{f: f, ipt: f.ipt.NewBatch(), nft: &nft.Batch{}}
+	return &ruleBatch{f: f, ipt: f.ipt.NewBatch()}
 }
 
 func (b *ruleBatch) add(r rule) {
 	if r.set != "" {
-		b.nft.AddElems(b.f.nfam, b.f.nftTable(), r.set, r.elem)
+		b.adds = append(b.adds, r)
 		return
 	}
 	b.ipt.Append(r.table, r.chain, r.args...)
@@ -332,23 +348,39 @@ func (b *ruleBatch) add(r rule) {
 
 func (b *ruleBatch) del(r rule) {
 	if r.set != "" {
-		b.nft.DelElems(b.f.nfam, b.f.nftTable(), r.set, r.elem)
 		b.dels = append(b.dels, r)
 		return
 	}
 	b.ipt.Delete(r.table, r.chain, r.args...)
 }
 
+// nftDo applies nf_tables additions and deletions in one transaction.
+func (b *ruleBatch) nftDo(adds, dels []rule) error {
+	return b.f.nft.Do("change "+b.f.nftTable(), func(nc *gnft.Conn) error {
+		for _, r := range dels {
+			if err := nc.SetDeleteElements(b.f.setRef(r.set), []gnft.SetElement{r.elem}); err != nil {
+				return err
+			}
+		}
+		for _, r := range adds {
+			if err := nc.SetAddElements(b.f.setRef(r.set), []gnft.SetElement{r.elem}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // commit applies the batch. An nf_tables batch is all or nothing; one
 // that fails because an element is already gone is retried element by
 // element, skipping the gone ones.
 func (b *ruleBatch) commit() error {
-	if b.nft.Len() > 0 {
-		err := b.f.nft.Commit(b.nft)
-		if types.IsNotFound(err) && len(b.dels) == b.nft.Len() {
+	if len(b.adds)+len(b.dels) > 0 {
+		err := b.nftDo(b.adds, b.dels)
+		if types.IsNotFound(err) && len(b.adds) == 0 {
 			err = nil
 			for _, r := range b.dels {
-				if e := b.f.nft.Commit((&nft.Batch{}).DelElems(b.f.nfam, b.f.nftTable(), r.set, r.elem)); e != nil && !types.IsNotFound(e) {
+				if e := b.nftDo(nil, []rule{r}); e != nil && !types.IsNotFound(e) {
 					err = e
 					break
 				}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/iptables"
-	"github.com/cnmkit/libnetwork/nft"
 	"github.com/cnmkit/libnetwork/portallocator"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/vishvananda/netns"
@@ -192,19 +191,7 @@ func TestSeedReMapAllOwnBackend(t *testing.T) {
 		}
 		return nil
 	})
-	withNFT(t, host, func(c *nft.Conn) {
-		tables, err := c.Tables()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tb := range tables {
-			if strings.HasPrefix(tb.Name, ipt.Prefix()) {
-				if err := c.Commit((&nft.Batch{}).DelTable(tb.Family, tb.Name)); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	})
+	delTables(t, host, func(name string) bool { return strings.HasPrefix(name, ipt.Prefix()) })
 	refused(t, tp, "tcp", 8095)
 
 	for i := 0; i < 2; i++ {

@@ -153,4 +153,4 @@ func TestRestoreRecreates(t *testing.T) {
 
 // dnatAny is how firewallState shows the start of the DNAT of TCP host
 // port p on every host address.
-func dnatAny(p int) string { return fmt.Sprintf("set dnat-any 06000000%04x0000=", p) }
+func dnatAny(p int) string { return fmt.Sprintf(" dnat-any 06000000%04x0000 => ", p) }

@@ -5,6 +5,7 @@ package nftdump
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -150,6 +151,18 @@ func family(f gnft.TableFamily) string {
 	return fmt.Sprintf("family%d", f)
 }
 
+// deref returns what v points to (xt infos are pointers).
+func deref(v interface{}) interface{} {
+	r := reflect.ValueOf(v)
+	for r.IsValid() && r.Kind() == reflect.Pointer && !r.IsNil() {
+		r = r.Elem()
+	}
+	if !r.IsValid() {
+		return nil
+	}
+	return r.Interface()
+}
+
 // exprs renders a rule's expressions without what changes between runs.
 func exprs(es []expr.Any) string {
 	var parts []string
@@ -169,6 +182,12 @@ func exprs(es []expr.Any) string {
 			c := *v
 			c.SetID = 0
 			e = &c
+		case *expr.Match:
+			parts = append(parts, fmt.Sprintf("match %s/%d %+v", v.Name, v.Rev, deref(v.Info)))
+			continue
+		case *expr.Target:
+			parts = append(parts, fmt.Sprintf("target %s/%d %+v", v.Name, v.Rev, deref(v.Info)))
+			continue
 		}
 		parts = append(parts, fmt.Sprintf("%T%+v", e, e))
 	}
