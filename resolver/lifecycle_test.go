@@ -320,7 +320,7 @@ func TestDNATReplacesStaleRules(t *testing.T) {
 	}
 	check := func(step, want string) {
 		t.Helper()
-		if rules := natRules(t, sb); strings.Count(rules, "ip CNMKIT-DNS chain output") != 1 {
+		if rules := natRules(t, sb); strings.Count(rules, "chain ip CNMKIT-DNS output ") != 1 {
 			t.Fatalf("%s: want the DNAT table:\n%s", step, rules)
 		}
 		for _, network := range []string{"udp", "tcp"} {
