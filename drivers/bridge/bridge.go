@@ -4,17 +4,21 @@
 //
 // Host-side kernel work goes through a netlink handle (and a raw netlink
 // socket for the veth fast path) opened in the host namespace the
-// controller passes under HostNetNSKey, and through iptables bound to that
-// namespace; the calling thread's namespace is never used.
+// controller passes under HostNetNSKey, and through the firewall backend
+// bound to that namespace; the calling thread's namespace is never used.
 //
 // A network is set up by a pipeline of small steps (setup_*.go), each with
-// its removal; a failed step rolls back the steps done before it. The
-// firewall steps only describe rules: the pipeline programs all of a
-// network's rules with one iptables-restore call per IP version.
+// its removal; a failed step rolls back the steps done before it. The last
+// step programs the network's rules in one change of the firewall backend
+// (package firewall): with nf_tables, a few elements of the sets of our
+// table "inet cnmkit", one netlink transaction whatever the number of
+// networks; with iptables (kernels without nf_tables, or the driver option
+// FirewallBackend), one iptables-restore call per IP version. At start the
+// rules are rebuilt from the restored networks, so that nothing an earlier
+// run left (after a kill -9, say) stays.
 //
 // Published ports are elements of the port mapper's nf_tables maps (see
-// portmapper): one netlink transaction per change, whatever the number of
-// rules, so they are published and revoked at once.
+// portmapper), or iptables rules with the iptables backend.
 //
 // Detaching: Leave takes the host end off the bridge (the endpoint is cut
 // off at once) and leaves the deletion of the pair to whoever comes first:
@@ -139,7 +143,7 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		return nil, err
 	}
 	if cfg.EnableIPTables {
-		if d.fw, err = newFirewall(d.hostNS); err != nil {
+		if d.fw, err = newFirewall(d.hostNS, cfg.FirewallBackend); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -153,6 +157,7 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		d.Close()
 		return nil, err
 	}
+	d.restoreFirewall()
 	return d, nil
 }
 

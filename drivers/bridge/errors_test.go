@@ -72,7 +72,7 @@ func TestErrorClasses(t *testing.T) {
 
 func TestChainConstants(t *testing.T) {
 	// The names the driver programs under the default prefix.
-	e := newEnv(t, fullConfig, nil)
+	e := newEnv(t, withBackend(fullConfig, "iptables"), nil)
 	if got := e.d.fw.v4.ChainName(chainIsolation1); got != IsolationChain {
 		t.Errorf("isolation chain %q, IsolationChain %q", got, IsolationChain)
 	}

@@ -1,220 +1,162 @@
 package bridge
 
 import (
+	"sort"
 	"sync"
 
+	fw "github.com/cnmkit/libnetwork/firewall"
+	fwipt "github.com/cnmkit/libnetwork/firewall/iptables"
+	fwnft "github.com/cnmkit/libnetwork/firewall/nftables"
 	"github.com/cnmkit/libnetwork/iptables"
+	"github.com/cnmkit/libnetwork/portmapper"
 	"github.com/cnmkit/libnetwork/types"
+	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netns"
 )
 
-// Chain suffixes of the driver's chains (the iptables prefix, "CNMKIT" by
-// default, goes in front).
+// Chain suffixes of the iptables backend's chains.
 const (
-	chainForward     = "FORWARD"
-	chainIsolation1  = "ISOLATION-STAGE-1"
-	chainIsolation2  = "ISOLATION-STAGE-2"
-	chainPostrouting = "POSTROUTING"
+	chainIsolation1 = fwipt.ChainIsolation1
 )
 
-// rule is one iptables rule of a network, in one of our chains.
-type rule struct {
-	table iptables.Table
-	chain string // suffix of our chain
-	args  []string
-}
-
-// ruleSet is a network's rules per IP version, in order.
-type ruleSet struct {
-	v4, v6 []rule
-}
-
-func (rs *ruleSet) add(v6 bool, table iptables.Table, chain string, args ...string) {
-	r := rule{table: table, chain: chain, args: args}
-	if v6 {
-		rs.v6 = append(rs.v6, r)
-	} else {
-		rs.v4 = append(rs.v4, r)
-	}
-}
-
-// both adds the rule for IPv4 and, when withV6, for IPv6.
-func (rs *ruleSet) both(withV6 bool, table iptables.Table, chain string, args ...string) {
-	rs.add(false, table, chain, args...)
-	if withV6 {
-		rs.add(true, table, chain, args...)
-	}
-}
-
-// firewall programs the driver's chains and the networks' rules. The base
-// chains exist while at least one network (per IP version) has rules, and
-// are removed with the last one.
+// firewall programs the networks' rules through a backend (nf_tables in
+// the table "inet cnmkit", or iptables where the kernel has no nf_tables
+// or the driver option FirewallBackend asks for it), and keeps the port
+// mapper alive while at least one network has rules: onFirst runs before
+// the first network's rules, onLast after the last's are gone.
 type firewall struct {
+	be fw.Backend
+	// v4 and v6 are the iptables tables handed to the port mapper (with
+	// nf_tables only their prefix is used).
 	v4, v6 *iptables.IPTable
+	nft    bool
 
-	mu    sync.Mutex
-	users [2]int
-	// onFirst runs before the first IPv4 rules are installed, onLast after
-	// the last are removed (the port mapper's chains).
+	mu        sync.Mutex
+	nets      map[string]fw.Network
+	restoring bool // networks are recorded, programmed by finishRestore
+	// onFirst runs before the first network's rules, onLast after the
+	// last's are removed (the port mapper).
 	onFirst, onLast func() error
 }
 
-type chainRef struct {
-	table iptables.Table
-	name  string
-}
-
-func newFirewall(h netns.NsHandle) (*firewall, error) {
-	v4, err := iptables.New(iptables.IPv4, iptables.WithNetNS(h))
+// newFirewall chooses the backend: name ("" chooses nf_tables where the
+// kernel has it).
+func newFirewall(h netns.NsHandle, name string) (*firewall, error) {
+	if err := fw.ValidName(name); err != nil {
+		return nil, err
+	}
+	f := &firewall{nets: map[string]fw.Network{}, restoring: true}
+	var err error
+	if f.v4, err = iptables.New(iptables.IPv4, iptables.WithNetNS(h)); err != nil {
+		return nil, err
+	}
+	if f.v6, err = iptables.New(iptables.IPv6, iptables.WithNetNS(h)); err != nil {
+		return nil, err
+	}
+	if name != fw.IPTables {
+		b, err := fwnft.NewBridge(h)
+		switch {
+		case err == nil:
+			f.be, f.nft = b, true
+			return f, nil
+		case name == fw.NFTables || !types.IsNotImplemented(err):
+			return nil, err
+		}
+		logrus.WithError(err).Info("bridge: no nf_tables, iptables firewall instead")
+	}
+	b, err := fwipt.New(h, f.v4.ChainName(portmapper.DefaultChainSuffix))
 	if err != nil {
 		return nil, err
 	}
-	v6, err := iptables.New(iptables.IPv6, iptables.WithNetNS(h))
-	if err != nil {
-		return nil, err
-	}
-	return &firewall{v4: v4, v6: v6}, nil
+	f.be = b
+	return f, nil
 }
 
-func (f *firewall) table(v6 bool) *iptables.IPTable {
-	if v6 {
-		return f.v6
-	}
-	return f.v4
-}
-
-func fam(v6 bool) int {
-	if v6 {
-		return 1
-	}
-	return 0
-}
-
-// base adds the driver's chains and the jumps to them to b. With first, the
-// jump from FORWARD is moved to the top, above the port mapper's own jump:
-// isolation and ICC are decided before published ports are accepted.
-func (f *firewall) base(b *iptables.Batch, v6, first bool) {
-	t := f.table(v6)
-	fwd, iso1, iso2 := t.ChainName(chainForward), t.ChainName(chainIsolation1), t.ChainName(chainIsolation2)
-	b.NewChain(iptables.Filter, fwd).
-		NewChain(iptables.Filter, iso1).
-		NewChain(iptables.Filter, iso2)
-	if first {
-		b.Delete(iptables.Filter, "FORWARD", "-j", fwd)
-	}
-	b.EnsureJump(iptables.Filter, "FORWARD", fwd).
-		Insert(iptables.Filter, fwd, 1, "-j", iso1)
-	if !v6 {
-		post := t.ChainName(chainPostrouting)
-		b.NewChain(iptables.Nat, post).EnsureJump(iptables.Nat, "POSTROUTING", post)
+// netOf returns what the firewall needs of a network's configuration. IPv6
+// rules go to IPv6 networks and to networks with ICC off, whose containers
+// could otherwise still talk over IPv6 link-local addresses.
+func netOf(cfg *networkConfiguration) fw.Network {
+	return fw.Network{
+		Bridge:     cfg.BridgeName,
+		Internal:   cfg.Internal,
+		ICC:        cfg.EnableICC,
+		Masquerade: cfg.EnableIPMasquerade,
+		PoolIPv4:   cfg.PoolIPv4,
+		IPv6:       cfg.EnableIPv6 || !cfg.EnableICC,
 	}
 }
 
-// install programs the base chains (first time) and rules, in one
-// iptables-restore call per IP version. On failure nothing stays.
-func (f *firewall) install(rs *ruleSet) error {
+// install programs n's rules; the port mapper is started first with the
+// first network. While restoring, n is only recorded.
+func (f *firewall) install(n fw.Network) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.installLocked(false, rs.v4); err != nil {
-		return err
+	if _, ok := f.nets[n.Bridge]; ok && f.restoring {
+		return nil
 	}
-	if len(rs.v6) > 0 {
-		if err := f.installLocked(true, rs.v6); err != nil {
-			_ = f.removeLocked(false, rs.v4)
+	first := len(f.nets) == 0
+	if first && f.onFirst != nil {
+		if err := f.onFirst(); err != nil {
+			return types.InternalErrorf("set up port mapping: %w", err)
+		}
+	}
+	if !f.restoring {
+		if err := f.be.AddNetwork(n); err != nil {
+			if first && f.onLast != nil {
+				_ = f.onLast()
+			}
 			return err
 		}
 	}
+	f.nets[n.Bridge] = n
 	return nil
 }
 
-func (f *firewall) installLocked(v6 bool, rules []rule) error {
-	t := f.table(v6)
-	first := f.users[fam(v6)] == 0
-	if first && !v6 && f.onFirst != nil {
-		if err := f.onFirst(); err != nil {
-			return types.InternalErrorf("set up port mapping chains: %w", err)
-		}
-	}
-	b := t.NewBatch()
-	f.base(b, v6, first)
-	for _, r := range rules {
-		b.Append(r.table, t.ChainName(r.chain), r.args...)
-	}
-	if err := b.Commit(); err != nil {
-		if f.users[fam(v6)] == 0 {
-			_ = f.removeBase(v6)
-		}
-		return types.InternalErrorf("program %s rules: %w", t.Version(), err)
-	}
-	f.users[fam(v6)]++
-	return nil
-}
-
-// remove deletes rs's rules in one call per IP version, and the base chains
-// with the last network.
-func (f *firewall) remove(rs *ruleSet) error {
+// remove deletes n's rules, and stops the port mapper with the last.
+func (f *firewall) remove(n fw.Network) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var err error
-	if len(rs.v6) > 0 {
-		err = f.removeLocked(true, rs.v6)
+	if _, ok := f.nets[n.Bridge]; !ok {
+		return nil
 	}
-	if err4 := f.removeLocked(false, rs.v4); err == nil {
-		err = err4
+	err := f.be.DelNetwork(n)
+	delete(f.nets, n.Bridge)
+	if len(f.nets) == 0 && f.onLast != nil {
+		if lerr := f.onLast(); err == nil && lerr != nil {
+			err = types.InternalErrorf("remove port mapping: %w", lerr)
+		}
 	}
 	return err
 }
 
-func (f *firewall) removeLocked(v6 bool, rules []rule) error {
-	t := f.table(v6)
-	b := t.NewBatch()
-	for _, r := range rules {
-		b.Delete(r.table, t.ChainName(r.chain), r.args...)
+// finishRestore programs the restored networks, replacing whatever an
+// earlier run left (after a kill -9: rules of networks gone since), and
+// ends the restore.
+func (f *firewall) finishRestore() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.restoring = false
+	nets := make([]fw.Network, 0, len(f.nets))
+	for _, n := range f.nets {
+		nets = append(nets, n)
 	}
-	if err := b.Commit(); err != nil {
-		return types.InternalErrorf("remove %s rules: %w", t.Version(), err)
-	}
-	if f.users[fam(v6)] > 0 {
-		f.users[fam(v6)]--
-	}
-	if f.users[fam(v6)] == 0 {
-		return f.removeBase(v6)
-	}
-	return nil
+	sort.Slice(nets, func(i, j int) bool { return nets[i].Bridge < nets[j].Bridge })
+	return f.be.Rebuild(nets)
 }
 
-// removeBase removes the driver's chains and the jumps to them.
-func (f *firewall) removeBase(v6 bool) error {
-	t := f.table(v6)
-	var first error
-	if !v6 && f.onLast != nil {
-		if err := f.onLast(); err != nil {
-			first = types.InternalErrorf("remove port mapping chains: %w", err)
-		}
-	}
-	chains := []chainRef{
-		{iptables.Filter, t.ChainName(chainForward)},
-		{iptables.Filter, t.ChainName(chainIsolation1)},
-		{iptables.Filter, t.ChainName(chainIsolation2)},
-	}
-	if !v6 {
-		chains = append(chains, chainRef{iptables.Nat, t.ChainName(chainPostrouting)})
-	}
-	for _, c := range chains {
-		if err := t.RemoveChain(c.table, c.name); err != nil && first == nil {
-			first = types.InternalErrorf("remove chain %s: %w", c.name, err)
-		}
-	}
-	return first
+// empty reports whether no network has rules.
+func (f *firewall) empty() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.nets) == 0
 }
 
-// commitFirewall is the last setup step: it programs the rules the rule
-// steps described.
+// commitFirewall is the setup step programming the network's rules.
 func commitFirewall(c *setupCtx) error {
 	if c.d.fw == nil {
 		return nil
 	}
-	return c.d.fw.install(&c.rules)
+	return c.d.fw.install(netOf(c.cfg))
 }
 
 // removeFirewall deletes the network's rules.
@@ -222,5 +164,5 @@ func removeFirewall(c *setupCtx) error {
 	if c.d.fw == nil {
 		return nil
 	}
-	return c.d.fw.remove(&c.rules)
+	return c.d.fw.remove(netOf(c.cfg))
 }

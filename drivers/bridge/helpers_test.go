@@ -3,6 +3,9 @@ package bridge
 import (
 	"errors"
 	"fmt"
+	fw "github.com/cnmkit/libnetwork/firewall"
+	fwnft "github.com/cnmkit/libnetwork/firewall/nftables"
+	gnft "github.com/google/nftables"
 	"io"
 	"net"
 	"os/exec"
@@ -387,3 +390,35 @@ func (e *env) hostVeth(eid string) netlink.Link {
 
 // ip4 converts "a.b.c.d" into 4 bytes.
 func ip4(s string) net.IP { return net.ParseIP(s).To4() }
+
+// backends are the firewall backends every behaviour test runs against.
+var backends = []string{fw.NFTables, fw.IPTables}
+
+// withBackend returns c with the firewall backend be.
+func withBackend(c Configuration, be string) Configuration {
+	c.FirewallBackend = be
+	return c
+}
+
+// eachBackend runs fn as a subtest per firewall backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, cfg Configuration)) {
+	for _, be := range backends {
+		t.Run(be, func(t *testing.T) { fn(t, withBackend(fullConfig, be)) })
+	}
+}
+
+// ifHex is an interface name as nftdump shows a set key.
+func ifHex(name string) string { return fmt.Sprintf("%x", fwnft.IfName(name)) }
+
+// deleteTable deletes an nf_tables table of h, as someone else might.
+func deleteTable(t *testing.T, h netns.NsHandle, tb *gnft.Table) {
+	t.Helper()
+	c, err := fwnft.Open(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Do("test: delete table", func(nc *gnft.Conn) error { nc.DelTable(tb); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}

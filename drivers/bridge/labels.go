@@ -67,4 +67,5 @@ const (
 	optEnableIPTables      = "EnableIPTables"
 	optEnableUserlandProxy = "EnableUserlandProxy"
 	optUserlandProxyPath   = "UserlandProxyPath"
+	optFirewallBackend     = "FirewallBackend"
 )

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -15,8 +16,10 @@ import (
 
 var fullConfig = Configuration{EnableIPForwarding: true, EnableIPTables: true}
 
-func TestCreateDeleteNetwork(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestCreateDeleteNetwork(t *testing.T) { eachBackend(t, testCreateDeleteNetwork) }
+
+func testCreateDeleteNetwork(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	linksBefore, fwBefore := links(t, e.nl), firewallState(t, e.hostH)
 
 	e.createNet("n1", options.Generic{"BridgeName": "cnmtest1", "Mtu": 1400}, "10.10.0.0/24", "10.10.0.1/24")
@@ -35,6 +38,21 @@ func TestCreateDeleteNetwork(t *testing.T) {
 		t.Fatalf("bridge addresses %v (%v), want 10.10.0.1/24", addrs, err)
 	}
 	fw := firewallState(t, e.hostH)
+	if cfg.FirewallBackend == "nftables" {
+		br := ifHex("cnmtest1")
+		for _, want := range []string{
+			"elem inet cnmkit nets " + br, "elem inet cnmkit same " + br + br,
+			"chain inet cnmkit masq-cnmtest1", "elem inet cnmkit masq 0a0a0000 => ", fmt.Sprintf("%x", "masq-cnmtest1"),
+			"elem inet cnmkit masq 0a0a0100 end",
+		} {
+			if !strings.Contains(fw, want) {
+				t.Errorf("no %q in:\n%s", want, fw)
+			}
+		}
+		if strings.Contains(fw, "table ip filter") || strings.Contains(fw, "table ip nat") || strings.Contains(fw, "table ip6 filter") {
+			t.Errorf("iptables used with nf_tables:\n%s", fw)
+		}
+	}
 	for _, want := range [][]string{
 		{"-A FORWARD -j CNMKIT-FORWARD"},
 		{"-A CNMKIT-FORWARD -j CNMKIT-ISOLATION-STAGE-1"},
@@ -43,7 +61,7 @@ func TestCreateDeleteNetwork(t *testing.T) {
 		{"CNMKIT-FORWARD", "-i cnmtest1 -o cnmtest1 -j ACCEPT"},
 		{"CNMKIT-POSTROUTING", "-s 10.10.0.0/24 ! -o cnmtest1 -j MASQUERADE"},
 	} {
-		if ruleCount(fw, want...) == 0 {
+		if cfg.FirewallBackend == "iptables" && ruleCount(fw, want...) == 0 {
 			t.Errorf("no rule with %q in:\n%s", want, fw)
 		}
 	}
@@ -156,7 +174,7 @@ func TestAdoptUserBridge(t *testing.T) {
 }
 
 func TestInternalAndICCRules(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+	e := newEnv(t, withBackend(fullConfig, "iptables"), nil)
 	e.createNet("int", options.Generic{"BridgeName": "cnmint", "Internal": true}, "10.60.0.0/24", "10.60.0.1/24")
 	e.createNet("noicc", options.Generic{"BridgeName": "cnmnoicc", "EnableICC": false, "EnableIPMasquerade": false}, "10.61.0.0/24", "10.61.0.1/24")
 	fw := firewallState(t, e.hostH)

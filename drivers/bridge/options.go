@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	fw "github.com/cnmkit/libnetwork/firewall"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/netutils"
 	"github.com/cnmkit/libnetwork/options"
@@ -29,6 +30,10 @@ type Configuration struct {
 	EnableUserlandProxy bool
 	// UserlandProxyPath is the proxy binary; empty means the default.
 	UserlandProxyPath string
+	// FirewallBackend chooses how EnableIPTables programs the rules:
+	// "nftables" (tables of our own, no iptables binary), "iptables", or
+	// "" for nf_tables where the kernel has it and iptables otherwise.
+	FirewallBackend string
 }
 
 // parseDriverConfig reads the driver options from the driver's configuration map.
@@ -67,6 +72,10 @@ func driverConfigFromMap(m map[string]interface{}) (Configuration, error) {
 			c.EnableUserlandProxy, err = boolOption(k, v)
 		case optUserlandProxyPath:
 			c.UserlandProxyPath, err = stringOption(k, v)
+		case optFirewallBackend:
+			if c.FirewallBackend, err = stringOption(k, v); err == nil {
+				err = fw.ValidName(c.FirewallBackend)
+			}
 		default:
 			err = types.BadRequestErrorf("unknown bridge driver option %q (value %v)", k, v)
 		}

@@ -66,18 +66,15 @@ func newPortMapper(d *driver, config map[string]interface{}) (*portMapper, error
 	}
 	if d.fw != nil {
 		p.opts.IPTable4, p.opts.IPTable6 = d.fw.v4, d.fw.v6
+		// With the iptables backend the port mapper's rules are iptables
+		// rules too, in the filter chain the networks' rules jump to.
+		p.opts.IPTablesRules = !d.fw.nft
 		d.fw.onFirst, d.fw.onLast = p.start, p.stop
 		return p, nil
 	}
 	// Without iptables only proxies forward: the PortMapper touches no
 	// firewall and lives as long as the driver.
 	return p, p.start()
-}
-
-// filterChain is the PortMapper's filter chain (accepting forwarded
-// traffic to published ports).
-func (p *portMapper) filterChain() string {
-	return p.d.fw.v4.ChainName(portmapper.DefaultChainSuffix)
 }
 
 // start creates the PortMapper (its chains, with iptables).

@@ -75,17 +75,18 @@ func bindingsOf(t *testing.T, e *env, nid, eid string) []types.PortBinding {
 func TestPortMapping(t *testing.T) {
 	testutils.RequireRoot(t)
 	bin := buildProxy(t)
-	for _, proxy := range []bool{false, true} {
-		name := "no-proxy"
-		if proxy {
-			name = "proxy"
+	eachBackend(t, func(t *testing.T, cfg Configuration) {
+		for _, proxy := range []bool{false, true} {
+			name := "no-proxy"
+			if proxy {
+				name = "proxy"
+			}
+			t.Run(name, func(t *testing.T) { testPortMapping(t, cfg, proxy, bin) })
 		}
-		t.Run(name, func(t *testing.T) { testPortMapping(t, proxy, bin) })
-	}
+	})
 }
 
-func testPortMapping(t *testing.T, proxy bool, bin string) {
-	cfg := fullConfig
+func testPortMapping(t *testing.T, cfg Configuration, proxy bool, bin string) {
 	if proxy {
 		cfg.EnableUserlandProxy, cfg.UserlandProxyPath = true, bin
 	}
@@ -207,8 +208,10 @@ func readBanner(h netns.NsHandle, addr string) (string, error) {
 // TestRevokeThenReuse: a host port revoked a moment ago can be published
 // again at once, and a container that gets a revoked container's address
 // is never reached through the old rules.
-func TestRevokeThenReuse(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestRevokeThenReuse(t *testing.T) { eachBackend(t, testRevokeThenReuse) }
+
+func testRevokeThenReuse(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	out := e.outside(t, "")
 	e.createNet("n1", nil, "10.90.0.0/24", "10.90.0.1/24")
 	a := e.run("a", "n1", "e-a", "10.90.0.2/24")

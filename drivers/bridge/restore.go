@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/cnmkit/libnetwork/datastore"
-	"github.com/cnmkit/libnetwork/iptables"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/vishvananda/netlink"
 )
@@ -55,51 +54,35 @@ func (d *driver) restore() error {
 		d.restoreEndpoint(rec, present, claimed)
 	}
 	d.removeStrayHostEnds(links, claimed)
-	if d.fw != nil {
-		if len(d.networks) > 0 {
-			// Rules adopted from the previous run whose mappings did not
-			// come back.
-			if err := d.ports.prune(); err != nil {
-				d.log("").WithError(err).Warn("restore: prune port mapping rules")
-			}
-		} else {
-			d.removeLeftoverChains()
-		}
-	}
 	return nil
 }
 
-// removeLeftoverChains removes our chains (and the port mapper's) left by a
-// run that stopped between removing its last network's rules and its
-// chains. Finding none costs one iptables-save per table.
-func (d *driver) removeLeftoverChains() {
-	f := d.fw
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.users[0] != 0 || f.users[1] != 0 {
+// restoreFirewall programs the restored networks' rules, replacing what an
+// earlier run left, and prunes the port mappings no endpoint came back
+// for; with no network, the port mapper's leftovers go too.
+func (d *driver) restoreFirewall() {
+	if d.fw == nil {
 		return
 	}
-	pmChain := d.ports.filterChain()
-	leftPM := false
-	for _, v6 := range []bool{true, false} {
-		if err := f.removeBase(v6); err != nil {
-			d.log("").WithError(err).Warn("restore: remove leftover chains")
-		}
-		for _, c := range f.table(v6).Chains(iptables.Filter) {
-			if c == pmChain {
-				leftPM = true
-			}
-		}
+	if err := d.fw.finishRestore(); err != nil {
+		d.log("").WithError(err).Warn("restore: rebuild the firewall rules")
 	}
-	if leftPM {
-		// The port mapper adopts its chains; stopping it removes them.
-		err := d.ports.start()
-		if err == nil {
-			err = d.ports.stop()
+	if !d.fw.empty() {
+		// Rules adopted from the previous run whose mappings did not
+		// come back.
+		if err := d.ports.prune(); err != nil {
+			d.log("").WithError(err).Warn("restore: prune port mapping rules")
 		}
-		if err != nil {
-			d.log("").WithError(err).Warn("restore: remove leftover port mapping chains")
-		}
+		return
+	}
+	// The port mapper adopts its tables or chains; stopping it removes
+	// them.
+	err := d.ports.start()
+	if err == nil {
+		err = d.ports.stop()
+	}
+	if err != nil {
+		d.log("").WithError(err).Warn("restore: remove leftover port mapping rules")
 	}
 }
 

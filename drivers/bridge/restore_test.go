@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"fmt"
+	fwnft "github.com/cnmkit/libnetwork/firewall/nftables"
+	gnft "github.com/google/nftables"
 	"os/exec"
 	"strings"
 	"testing"
@@ -115,10 +117,12 @@ func TestRestart(t *testing.T) {
 
 // TestRestoreRecreates restarts a driver whose bridge and rules were
 // removed behind its back: both are made again.
-func TestRestoreRecreates(t *testing.T) {
+func TestRestoreRecreates(t *testing.T) { eachBackend(t, testRestoreRecreates) }
+
+func testRestoreRecreates(t *testing.T, cfg Configuration) {
 	dir := t.TempDir()
 	s := newStore(t, dir)
-	e := newEnv(t, fullConfig, map[string]interface{}{netlabel.LocalKVClient: s})
+	e := newEnv(t, cfg, map[string]interface{}{netlabel.LocalKVClient: s})
 	e.createNet("n1", options.Generic{"BridgeName": "cnmrr"}, "10.89.0.0/24", "10.89.0.1/24")
 	want := firewallState(t, e.hostH)
 	e.d.Close()
@@ -130,10 +134,15 @@ func TestRestoreRecreates(t *testing.T) {
 	if err := e.nl.LinkDel(l); err != nil {
 		t.Fatal(err)
 	}
-	// Flush our jump from FORWARD (as a firewall reload might).
-	testutils.InNS(t, e.hostH, func() error {
-		return exec.Command("iptables", "-w", "-D", "FORWARD", "-j", "CNMKIT-FORWARD").Run()
-	})
+	// Flush our jump from FORWARD, or delete our table (as a firewall
+	// reload might).
+	if cfg.FirewallBackend == "nftables" {
+		deleteTable(t, e.hostH, &gnft.Table{Family: gnft.TableFamilyINet, Name: fwnft.TableName})
+	} else {
+		testutils.InNS(t, e.hostH, func() error {
+			return exec.Command("iptables", "-w", "-D", "FORWARD", "-j", "CNMKIT-FORWARD").Run()
+		})
+	}
 	s = newStore(t, dir)
 	t.Cleanup(s.Close)
 	e.cfg[netlabel.LocalKVClient] = s

@@ -17,8 +17,9 @@ type setupStep struct {
 	undo  func(*setupCtx) error
 }
 
-// setupSteps is the pipeline, in order. The firewall steps (nat, icc,
-// isolation, internal) only describe rules; the last step programs them.
+// setupSteps is the pipeline, in order. The last step programs the
+// network's firewall rules (masquerade, ICC, isolation, internal) through
+// the driver's firewall backend, in one change.
 var setupSteps = []setupStep{
 	{"device", setupDevice, removeDevice},
 	{"mtu", setupMTU, nil},
@@ -26,10 +27,6 @@ var setupSteps = []setupStep{
 	{"ipv6", setupIPv6, removeIPv6},
 	{"forwarding", setupForwarding, nil},
 	{"bridge-netfilter", setupBridgeNetfilter, nil},
-	{"nat", setupNAT, nil},
-	{"icc", setupICC, nil},
-	{"isolation", setupIsolation, nil},
-	{"internal", setupInternal, nil},
 	{"firewall", commitFirewall, removeFirewall},
 }
 
@@ -42,7 +39,6 @@ type setupCtx struct {
 	// Filled by the steps.
 	bridgeIndex int
 	created     bool // the bridge was created by this setup
-	rules       ruleSet
 	log         *logrus.Entry
 }
 
@@ -80,18 +76,10 @@ func (c *setupCtx) rollback(done []setupStep) {
 	}
 }
 
-// teardown removes a network: the rule steps describe its rules again,
-// then every step's undo runs, newest first. Every undo runs; the first
-// error is returned.
+// teardown removes a network: every step's undo runs, newest first. Every
+// undo runs; the first error is returned.
 func (c *setupCtx) teardown(steps []setupStep) error {
 	c.bridgeIndex = c.n.index()
-	for _, s := range steps {
-		if s.undo == nil && isRuleStep(s.name) {
-			if err := s.apply(c); err != nil {
-				return err
-			}
-		}
-	}
 	var first error
 	for i := len(steps) - 1; i >= 0; i-- {
 		if steps[i].undo == nil {
@@ -112,14 +100,6 @@ func (c *setupCtx) teardown(steps []setupStep) error {
 // and networks with ICC off, whose containers could otherwise still talk
 // over IPv6 link-local addresses.
 func (c *setupCtx) v6Rules() bool { return c.cfg.EnableIPv6 || !c.cfg.EnableICC }
-
-func isRuleStep(name string) bool {
-	switch name {
-	case "nat", "icc", "isolation", "internal":
-		return true
-	}
-	return false
-}
 
 func (n *bridgeNetwork) index() int {
 	n.mu.Lock()

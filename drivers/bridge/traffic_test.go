@@ -36,8 +36,10 @@ func blocked(t *testing.T, from netns.NsHandle, srv netns.NsHandle, ip string, p
 	}
 }
 
-func TestTrafficOnOneBridge(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestTrafficOnOneBridge(t *testing.T) { eachBackend(t, testTrafficOnOneBridge) }
+
+func testTrafficOnOneBridge(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	e.createNet("n1", nil, "10.80.0.0/24", "10.80.0.1/24")
 	a := e.run("a", "n1", "e-a", "10.80.0.2/24")
 	b := e.run("b", "n1", "e-b", "10.80.0.3/24")
@@ -46,8 +48,10 @@ func TestTrafficOnOneBridge(t *testing.T) {
 	reachable(t, a.h, e.hostH, "10.80.0.1", "7003")
 }
 
-func TestICCOff(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestICCOff(t *testing.T) { eachBackend(t, testICCOff) }
+
+func testICCOff(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	e.createNet("n1", options.Generic{"EnableICC": false}, "10.81.0.0/24", "10.81.0.1/24")
 	a := e.run("a", "n1", "e-a", "10.81.0.2/24")
 	b := e.run("b", "n1", "e-b", "10.81.0.3/24")
@@ -58,8 +62,10 @@ func TestICCOff(t *testing.T) {
 	blocked(t, b.h, a.h, "10.81.0.2", "7004")
 }
 
-func TestIsolationBetweenBridges(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestIsolationBetweenBridges(t *testing.T) { eachBackend(t, testIsolationBetweenBridges) }
+
+func testIsolationBetweenBridges(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	e.createNet("n1", nil, "10.82.0.0/24", "10.82.0.1/24")
 	e.createNet("n2", nil, "10.83.0.0/24", "10.83.0.1/24")
 	a := e.run("a", "n1", "e-a", "10.82.0.2/24")
@@ -133,8 +139,10 @@ func (e *env) outside(t *testing.T, routeToPool string) netns.NsHandle {
 	return h
 }
 
-func TestMasquerade(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestMasquerade(t *testing.T) { eachBackend(t, testMasquerade) }
+
+func testMasquerade(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	out := e.outside(t, "") // no route back to the pool: replies need the NAT
 	e.createNet("n1", nil, "10.84.0.0/24", "10.84.0.1/24")
 	a := e.run("a", "n1", "e-a", "10.84.0.2/24")
@@ -149,8 +157,10 @@ func TestMasquerade(t *testing.T) {
 	}
 }
 
-func TestInternalNetwork(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestInternalNetwork(t *testing.T) { eachBackend(t, testInternalNetwork) }
+
+func testInternalNetwork(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	out := e.outside(t, "10.85.0.0/24")
 	e.createNet("int", options.Generic{"Internal": true}, "10.85.0.0/24", "10.85.0.1/24")
 	a := e.run("a", "int", "e-a", "10.85.0.2/24")
@@ -173,8 +183,10 @@ func TestInternalNetwork(t *testing.T) {
 	blocked(t, out, a.h, "10.85.0.2", "7005")
 }
 
-func TestIPv6Traffic(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestIPv6Traffic(t *testing.T) { eachBackend(t, testIPv6Traffic) }
+
+func testIPv6Traffic(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	v4, v6 := pool(t, "10.86.0.0/24", "10.86.0.1/24"), pool(t, "fd00:86::/64", "fd00:86::1/64")
 	if err := e.d.CreateNetwork("n6", netOpts(options.Generic{"EnableIPv6": true}), nil, v4, v6); err != nil {
 		t.Fatal(err)
@@ -206,8 +218,10 @@ func TestIPv6Traffic(t *testing.T) {
 
 // TestLeaveCutsOff checks that an endpoint that left is unreachable at
 // once, though its pair waits for deletion.
-func TestLeaveCutsOff(t *testing.T) {
-	e := newEnv(t, fullConfig, nil)
+func TestLeaveCutsOff(t *testing.T) { eachBackend(t, testLeaveCutsOff) }
+
+func testLeaveCutsOff(t *testing.T, cfg Configuration) {
+	e := newEnv(t, cfg, nil)
 	e.createNet("n1", nil, "10.91.0.0/24", "10.91.0.1/24")
 	a := e.run("a", "n1", "e-a", "10.91.0.2/24")
 	b := e.run("b", "n1", "e-b", "10.91.0.3/24")
