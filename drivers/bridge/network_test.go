@@ -42,8 +42,8 @@ func testCreateDeleteNetwork(t *testing.T, cfg Configuration) {
 		br := ifHex("cnmtest1")
 		for _, want := range []string{
 			"elem inet cnmkit nets " + br, "elem inet cnmkit same " + br + br,
-			"chain inet cnmkit masq-cnmtest1", "elem inet cnmkit masq 0a0a0000 => ", fmt.Sprintf("%x", "masq-cnmtest1"),
-			"elem inet cnmkit masq 0a0a0100 end",
+			"chain inet cnmkit masq-cnmtest1", "elem inet cnmkit masq " + br + " => ", fmt.Sprintf("%x", "masq-cnmtest1"),
+			"Data:[10 10 0 0]", // the pool in masq-cnmtest1's rule
 		} {
 			if !strings.Contains(fw, want) {
 				t.Errorf("no %q in:\n%s", want, fw)

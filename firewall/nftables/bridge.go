@@ -1,8 +1,6 @@
 package nftables
 
 import (
-	"encoding/binary"
-	"net"
 	"sort"
 	"sync"
 
@@ -221,9 +219,22 @@ func build(nc *gnft.Conn, t *gnft.Table, nets []firewall.Network) error {
 	for _, r := range staticRules {
 		nc.AddRule(&gnft.Rule{Table: t, Chain: &gnft.Chain{Name: r.chain, Table: t}, Exprs: r.exprs(sets)})
 	}
+	// One message per set for all the networks' elements.
+	all := map[string][]gnft.SetElement{}
 	for _, n := range nets {
-		if err := addNetwork(nc, t, n); err != nil {
-			return err
+		if masquerades(n) {
+			c := nc.AddChain(&gnft.Chain{Table: t, Name: masqPrefix + n.Bridge})
+			nc.AddRule(&gnft.Rule{Table: t, Chain: c, Exprs: masqRule(n.Bridge, n.PoolIPv4)})
+		}
+		for name, els := range elements(n) {
+			all[name] = append(all[name], els...)
+		}
+	}
+	for _, name := range setOrder {
+		if len(all[name]) > 0 {
+			if err := nc.SetAddElements(sets[name], all[name]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -252,12 +263,7 @@ func elements(n firewall.Network) map[string][]gnft.SetElement {
 		out[setNets] = []gnft.SetElement{{Key: br}}
 	}
 	if masquerades(n) {
-		start, end := poolRange(n.PoolIPv4)
-		els := []gnft.SetElement{{Key: start, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: masqPrefix + n.Bridge}}}
-		if end != nil {
-			els = append(els, gnft.SetElement{Key: end, IntervalEnd: true})
-		}
-		out[mapMasq] = els
+		out[mapMasq] = []gnft.SetElement{{Key: br, VerdictData: &expr.Verdict{Kind: expr.VerdictJump, Chain: masqPrefix + n.Bridge}}}
 	}
 	return out
 }
@@ -270,7 +276,7 @@ func masquerades(n firewall.Network) bool {
 func addNetwork(nc *gnft.Conn, t *gnft.Table, n firewall.Network) error {
 	if masquerades(n) {
 		c := nc.AddChain(&gnft.Chain{Table: t, Name: masqPrefix + n.Bridge})
-		nc.AddRule(&gnft.Rule{Table: t, Chain: c, Exprs: masqRule(n.Bridge)})
+		nc.AddRule(&gnft.Rule{Table: t, Chain: c, Exprs: masqRule(n.Bridge, n.PoolIPv4)})
 	}
 	for _, name := range setOrder {
 		if els := elements(n)[name]; len(els) > 0 {
@@ -298,22 +304,6 @@ func delNetwork(nc *gnft.Conn, t *gnft.Table, n firewall.Network) error {
 }
 
 var setOrder = []string{setSame, setICCOff, setInternal, setNets, mapMasq}
-
-// poolRange returns the first address of p and the one after its last
-// (nil past 255.255.255.255).
-func poolRange(p *net.IPNet) (start, end []byte) {
-	ip := p.IP.To4().Mask(p.Mask)
-	ones, _ := p.Mask.Size()
-	first := binary.BigEndian.Uint32(ip)
-	size := uint64(1) << (32 - ones)
-	start = append([]byte(nil), ip...)
-	if uint64(first)+size > 0xffffffff {
-		return start, nil
-	}
-	end = make([]byte, 4)
-	binary.BigEndian.PutUint32(end, first+uint32(size))
-	return start, end
-}
 
 func sorted(m map[string]firewall.Network) []firewall.Network {
 	out := make([]firewall.Network, 0, len(m))

@@ -1,6 +1,8 @@
 package nftables
 
 import (
+	"net"
+
 	gnft "github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -23,9 +25,9 @@ import (
 //	  iifname @nets accept                   out of a bridge
 //	  oifname @nets drop                     anything else into a bridge
 //	chain postrouting (nat, postrouting hook)
-//	  meta nfproto ipv4 ip saddr vmap @masq  pool -> chain masq-<bridge>
+//	  iifname vmap @masq                     bridge -> chain masq-<bridge>
 //	chain masq-<bridge>
-//	  oifname != <bridge> masquerade
+//	  meta nfproto ipv4 ip saddr <pool> oifname != <bridge> masquerade
 //
 // so adding or removing a network costs the same whatever their number.
 const (
@@ -122,19 +124,26 @@ var staticRules = []ruleDef{
 	{chainForward, "oifname @nets drop", func(s map[string]*gnft.Set) []expr.Any {
 		return append(ifIn(s, expr.MetaKeyOIFNAME, setNets), verdict(expr.VerdictDrop))
 	}},
-	{chainPost, "meta nfproto ipv4 ip saddr vmap @masq", func(s map[string]*gnft.Set) []expr.Any {
+	{chainPost, "iifname vmap @masq", func(s map[string]*gnft.Set) []expr.Any {
 		return []expr.Any{
-			&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: reg1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{unix.NFPROTO_IPV4}},
-			&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+			&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: reg1},
 			&expr.Lookup{SourceRegister: reg1, SetName: mapMasq, SetID: s[mapMasq].ID, IsDestRegSet: true, DestRegister: 0},
 		}
 	}},
 }
 
-// masqRule is the rule of a network's masquerade chain.
-func masqRule(bridge string) []expr.Any {
+// masqRule is the rule of a network's masquerade chain: IPv4 traffic from
+// the pool leaving through another interface takes that interface's
+// address.
+func masqRule(bridge string, pool *net.IPNet) []expr.Any {
+	p4 := pool.IP.To4().Mask(pool.Mask)
+	mask := net.IP(pool.Mask).To4()
 	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: reg1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{unix.NFPROTO_IPV4}},
+		&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: []byte(mask), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte(p4)},
 		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: reg1},
 		&expr.Cmp{Op: expr.CmpOpNeq, Register: reg1, Data: IfName(bridge)},
 		&expr.Masq{},
@@ -148,7 +157,7 @@ func newSets(t *gnft.Table) []*gnft.Set {
 		{Table: t, Name: setICCOff, KeyType: pair, Concatenation: true},
 		{Table: t, Name: setInternal, KeyType: gnft.TypeIFName},
 		{Table: t, Name: setNets, KeyType: gnft.TypeIFName},
-		{Table: t, Name: mapMasq, KeyType: gnft.TypeIPAddr, IsMap: true, Interval: true, DataType: gnft.TypeVerdict},
+		{Table: t, Name: mapMasq, KeyType: gnft.TypeIFName, IsMap: true, DataType: gnft.TypeVerdict},
 	}
 }
 

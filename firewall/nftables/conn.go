@@ -9,22 +9,30 @@ package nftables
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cnmkit/libnetwork/types"
 	gnft "github.com/google/nftables"
+	"github.com/mdlayher/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
-// Conn reaches the nf_tables of one network namespace. Each transaction
-// uses a connection of its own, so that concurrent transactions never mix
-// their messages. It is safe for concurrent use.
+// Conn reaches the nf_tables of one network namespace through one lasting
+// netlink socket (closing a socket that deleted something waits for an RCU
+// grace period, ~10 ms: a socket per transaction would pay it each time).
+// Transactions are serialised, so that they never mix their messages. It
+// is safe for concurrent use.
 type Conn struct {
-	ns netns.NsHandle // our duplicate; netns.None(): the caller's namespace
+	mu sync.Mutex
+	ns netns.NsHandle // our duplicate; netns.None(): the opener's namespace
+	nc *gnft.Conn     // nil after a failed queueing
+	// closed is set by Close.
+	closed bool
 }
 
 // Open returns a Conn for the namespace h (netns.None(): the namespace of
-// the calling thread at each call). The handle is duplicated.
+// the calling thread). The handle is duplicated.
 func Open(h netns.NsHandle) (*Conn, error) {
 	c := &Conn{ns: netns.None()}
 	if h.IsOpen() {
@@ -34,19 +42,58 @@ func Open(h netns.NsHandle) (*Conn, error) {
 		}
 		c.ns = netns.NsHandle(fd)
 	}
+	var err error
+	if c.nc, err = c.dial(); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
-// Close releases the namespace handle.
+// Close closes the socket and releases the namespace handle.
 func (c *Conn) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nc != nil {
+		_ = c.nc.CloseLasting()
+		c.nc = nil
+	}
 	if c.ns.IsOpen() {
 		c.ns.Close()
 		c.ns = netns.None()
 	}
+	c.closed = true
+}
+
+// sockBuf is the socket buffer size of a connection: a transaction is one
+// send, its acks queue up until it is read back.
+const sockBuf = 8 << 20
+
+func bigBuffers(nc *netlink.Conn) error {
+	rc, err := nc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		for _, o := range []int{unix.SO_SNDBUFFORCE, unix.SO_RCVBUFFORCE} {
+			if e := unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o, sockBuf); e != nil && serr == nil {
+				serr = e
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		// Without CAP_NET_ADMIN: as large as the limits allow.
+		_ = nc.SetWriteBuffer(sockBuf)
+		_ = nc.SetReadBuffer(sockBuf)
+	}
+	return nil
 }
 
 func (c *Conn) dial() (*gnft.Conn, error) {
-	var opts []gnft.ConnOption
+	opts := []gnft.ConnOption{gnft.AsLasting(), gnft.WithSockOptions(bigBuffers)}
 	if c.ns.IsOpen() {
 		opts = append(opts, gnft.WithNetNSFd(int(c.ns)))
 	}
@@ -57,15 +104,41 @@ func (c *Conn) dial() (*gnft.Conn, error) {
 	return nc, nil
 }
 
+// conn returns the socket; the caller holds c.mu.
+func (c *Conn) conn() (*gnft.Conn, error) {
+	if c.closed {
+		return nil, types.NoServiceErrorf("nftables: connection closed")
+	}
+	if c.nc == nil {
+		nc, err := c.dial()
+		if err != nil {
+			return nil, err
+		}
+		c.nc = nc
+	}
+	return c.nc, nil
+}
+
+// drop discards the socket (and any message queued on it).
+func (c *Conn) drop() {
+	if c.nc != nil {
+		_ = c.nc.CloseLasting()
+		c.nc = nil
+	}
+}
+
 // Do runs one transaction: fn queues its changes, which the kernel then
 // applies all or none. A refusal is an *Error (what names the change)
 // wrapped in its class.
 func (c *Conn) Do(what string, fn func(*gnft.Conn) error) error {
-	nc, err := c.dial()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	nc, err := c.conn()
 	if err != nil {
 		return err
 	}
 	if err := fn(nc); err != nil {
+		c.drop()
 		return Classify(what, err)
 	}
 	if err := nc.Flush(); err != nil {
@@ -74,9 +147,11 @@ func (c *Conn) Do(what string, fn func(*gnft.Conn) error) error {
 	return nil
 }
 
-// Query runs read-only calls on a connection of their own.
+// Query runs read-only calls.
 func (c *Conn) Query(what string, fn func(*gnft.Conn) error) error {
-	nc, err := c.dial()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	nc, err := c.conn()
 	if err != nil {
 		return err
 	}
