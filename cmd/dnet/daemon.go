@@ -33,7 +33,7 @@ Options:
       --config FILE          JSON config file (keys: data_dir, exec_root, socket,
                              tcp, default_bridge, log_level, resolv_conf,
                              bridge: {iptables, ip_forward, userland_proxy,
-                             userland_proxy_path}, cluster: {node_name,
+                             userland_proxy_path, firewall_backend}, cluster: {node_name,
                              bind_addr, advertise_addr, gossip_port, join,
                              gossip_keys}, plugin_sock_dirs, plugin_spec_dirs);
                              flags override it. A FILE.toml is
@@ -49,7 +49,10 @@ Options:
       --log-level LEVEL      debug, info, warn or error (default info)
       --resolv-conf FILE     host resolv.conf that sandboxes' files start from
                              (default /etc/resolv.conf)
-      --iptables             bridge: program iptables (default true)
+      --iptables             bridge: program the firewall (default true)
+      --firewall-backend nftables|iptables
+                             bridge: how (default nftables where the kernel
+                             has nf_tables, iptables otherwise)
       --ip-forward           bridge: enable IP forwarding (default true)
       --userland-proxy       bridge: serve published ports with a proxy process
       --userland-proxy-path PATH
@@ -194,6 +197,7 @@ func controllerOptions(cfg daemonConfig, st *server.State) []config.Option {
 				"EnableIPTables":      cfg.Bridge.IPTables,
 				"EnableUserlandProxy": cfg.Bridge.UserlandProxy,
 				"UserlandProxyPath":   cfg.Bridge.UserlandProxyPath,
+				"FirewallBackend":     cfg.Bridge.FirewallBackend,
 			},
 			bridge.ExecRootKey: cfg.ExecRoot,
 		}),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/cnmkit/libnetwork/firewall"
 	"net"
 	"os"
 	"path/filepath"
@@ -40,6 +41,9 @@ type bridgeConfig struct {
 	IPForward         bool   `json:"ip_forward"`
 	UserlandProxy     bool   `json:"userland_proxy"`
 	UserlandProxyPath string `json:"userland_proxy_path"`
+	// FirewallBackend is "nftables", "iptables" or "" (nf_tables where
+	// the kernel has it).
+	FirewallBackend string `json:"firewall_backend"`
 }
 
 func defaultDaemonConfig() daemonConfig {
@@ -120,6 +124,7 @@ func (f *daemonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.cfg.Bridge.IPForward, "ip-forward", true, "")
 	fs.BoolVar(&f.cfg.Bridge.UserlandProxy, "userland-proxy", false, "")
 	fs.StringVar(&f.cfg.Bridge.UserlandProxyPath, "userland-proxy-path", "", "")
+	fs.StringVar(&f.cfg.Bridge.FirewallBackend, "firewall-backend", "", "")
 	fs.Var(&f.sockDirs, "plugin-sock-dir", "")
 	fs.Var(&f.specDirs, "plugin-spec-dir", "")
 	f.cluster.register(fs)
@@ -150,6 +155,8 @@ func (f *daemonFlags) apply(fs *flag.FlagSet, cfg *daemonConfig) {
 			cfg.Bridge.UserlandProxy = f.cfg.Bridge.UserlandProxy
 		case "userland-proxy-path":
 			cfg.Bridge.UserlandProxyPath = f.cfg.Bridge.UserlandProxyPath
+		case "firewall-backend":
+			cfg.Bridge.FirewallBackend = f.cfg.Bridge.FirewallBackend
 		case "plugin-sock-dir":
 			cfg.PluginSockDirs = append([]string{}, f.sockDirs...)
 		case "plugin-spec-dir":
@@ -165,6 +172,9 @@ func (f *daemonFlags) apply(fs *flag.FlagSet, cfg *daemonConfig) {
 func (cfg *daemonConfig) finish() error {
 	if cfg.DataDir == "" || cfg.ExecRoot == "" {
 		return fmt.Errorf("data dir %q and exec root %q must not be empty", cfg.DataDir, cfg.ExecRoot)
+	}
+	if err := firewall.ValidName(cfg.Bridge.FirewallBackend); err != nil {
+		return err
 	}
 	var err error
 	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {

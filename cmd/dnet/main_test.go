@@ -126,7 +126,7 @@ func TestDaemonConfigPrecedence(t *testing.T) {
 	var df daemonFlags
 	df.register(fs.FlagSet)
 	var out, errOut bytes.Buffer
-	if _, _, done := parseFlags(fs, []string{"--config", file, "--exec-root", "/run/flag", "--default-bridge", "on", "--tcp", "127.0.0.1:2385"}, &out, &errOut, false); done {
+	if _, _, done := parseFlags(fs, []string{"--config", file, "--exec-root", "/run/flag", "--default-bridge", "on", "--tcp", "127.0.0.1:2385", "--firewall-backend", "iptables"}, &out, &errOut, false); done {
 		t.Fatal(errOut.String())
 	}
 	cfg := defaultDaemonConfig()
@@ -138,7 +138,7 @@ func TestDaemonConfigPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := daemonConfig{DataDir: "/from/file", ExecRoot: "/run/flag", Socket: "/run/flag/dnet.sock", TCP: "127.0.0.1:2385",
-		DefaultBridge: true, LogLevel: "debug", Bridge: bridgeConfig{IPTables: false, IPForward: true}}
+		DefaultBridge: true, LogLevel: "debug", Bridge: bridgeConfig{IPTables: false, IPForward: true, FirewallBackend: "iptables"}}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("config %+v\nwant   %+v", cfg, want)
 	}
@@ -149,6 +149,11 @@ func TestDaemonConfigPrecedence(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 	bad := defaultDaemonConfig()
+	bad.Bridge.FirewallBackend = "ebtables"
+	if err := bad.finish(); err == nil || !strings.Contains(err.Error(), "ebtables") {
+		t.Fatalf("firewall backend ebtables: %v", err)
+	}
+	bad = defaultDaemonConfig()
 	bad.LogLevel = "loud"
 	if err := bad.finish(); err == nil {
 		t.Fatal("log level loud accepted")

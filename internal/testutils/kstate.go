@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnmkit/libnetwork/internal/nftdump"
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -17,10 +18,12 @@ import (
 )
 
 // NetState is what a "nothing left" check compares in a namespace beyond
-// its links and firewall: addresses, routes of every table, neighbour and
-// bridge FDB entries, and bound sockets. Each is one sorted line per item.
+// its links: addresses, routes of every table, neighbour and bridge FDB
+// entries, bound sockets, and the whole nf_tables ruleset (every table,
+// iptables-nft's included, with its chains, rules, sets and elements; see
+// nftdump). Each is one sorted line per item.
 type NetState struct {
-	Addrs, Routes, Neighs, Sockets string
+	Addrs, Routes, Neighs, Sockets, Ruleset string
 }
 
 // SnapNetState reads the NetState of namespace h. What the kernel makes by
@@ -81,6 +84,7 @@ func SnapNetState(t testing.TB, h netns.NsHandle) NetState {
 		}
 	}
 	s.Addrs, s.Routes, s.Neighs = joinSorted(addrs), joinSorted(routes), joinSorted(neighs)
+	s.Ruleset = nftdump.State(t, h)
 	if err := ns.WithNetNS(h, func() error {
 		var err error
 		s.Sockets, err = boundSockets()
@@ -97,6 +101,7 @@ func (s NetState) Diff(o NetState) string {
 	for _, f := range []struct{ name, now, was string }{
 		{"addresses", s.Addrs, o.Addrs}, {"routes", s.Routes, o.Routes},
 		{"neighbours/FDB", s.Neighs, o.Neighs}, {"sockets", s.Sockets, o.Sockets},
+		{"nf_tables", s.Ruleset, o.Ruleset},
 	} {
 		if f.now != f.was {
 			d = append(d, fmt.Sprintf("%s:\n%s\nwere:\n%s", f.name, f.now, f.was))

@@ -45,6 +45,22 @@ func fullBridge() options.Generic {
 	return options.Generic{"EnableIPForwarding": true, "EnableIPTables": true}
 }
 
+// firewallBackends are the bridge firewall backends the behaviour tests
+// run against.
+var firewallBackends = []string{"nftables", "iptables"}
+
+// eachFirewall runs fn as a subtest per firewall backend, with fullBridge
+// forcing that backend.
+func eachFirewall(t *testing.T, fn func(t *testing.T, drv options.Generic)) {
+	for _, be := range firewallBackends {
+		t.Run(be, func(t *testing.T) {
+			drv := fullBridge()
+			drv["FirewallBackend"] = be
+			fn(t, drv)
+		})
+	}
+}
+
 func newBridgeEnv(t testing.TB, drv options.Generic) *bridgeEnv {
 	t.Helper()
 	return newBridgeEnvWith(t, drv)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/internal/nftdump"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/options"
 	"github.com/cnmkit/libnetwork/types"
@@ -16,10 +17,12 @@ import (
 
 // TestBridgeTeardown builds networks of every kind with containers and
 // published ports, removes them all, and checks that the host namespace's
-// links, iptables and ip6tables rules, pinned namespaces and proxies are
-// exactly as before.
-func TestBridgeTeardown(t *testing.T) {
-	drv := fullBridge()
+// links, iptables and ip6tables rules, the whole nf_tables ruleset (no
+// empty table or chain of iptables-nft's either), pinned namespaces and
+// proxies are exactly as before, with each firewall backend.
+func TestBridgeTeardown(t *testing.T) { eachFirewall(t, testBridgeTeardown) }
+
+func testBridgeTeardown(t *testing.T, drv options.Generic) {
 	bin := buildProxy(t)
 	drv["EnableUserlandProxy"], drv["UserlandProxyPath"] = true, bin
 	e := newBridgeEnv(t, drv)
@@ -43,7 +46,7 @@ func TestBridgeTeardown(t *testing.T) {
 		t.Fatal("no proxy runs for the published ports")
 	}
 	during := e.snapshot()
-	if during.ipt == before.ipt || during.links == before.links {
+	if during.nft == before.nft || during.links == before.links {
 		t.Fatal("the setup changed nothing")
 	}
 
@@ -63,6 +66,9 @@ func TestBridgeTeardown(t *testing.T) {
 	})
 	if p := proxies(t, bin); len(p) != 0 {
 		t.Fatalf("proxies left: %v", p)
+	}
+	if empty := nftdump.Empty(e.snapshot().nft); len(empty) > 0 {
+		t.Fatalf("empty tables or chains left: %v", empty)
 	}
 }
 

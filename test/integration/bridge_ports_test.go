@@ -35,16 +35,21 @@ func hostPorts(t testing.TB, ep libnetwork.Endpoint) []uint16 {
 }
 
 func TestBridgePortMapping(t *testing.T) {
-	for _, proxy := range []bool{false, true} {
-		name := map[bool]string{false: "no-proxy", true: "proxy"}[proxy]
-		t.Run(name, func(t *testing.T) {
-			drv := fullBridge()
-			if proxy {
-				drv["EnableUserlandProxy"], drv["UserlandProxyPath"] = true, buildProxy(t)
-			}
-			testPortMapping(t, drv)
-		})
-	}
+	eachFirewall(t, func(t *testing.T, base options.Generic) {
+		for _, proxy := range []bool{false, true} {
+			name := map[bool]string{false: "no-proxy", true: "proxy"}[proxy]
+			t.Run(name, func(t *testing.T) {
+				drv := options.Generic{}
+				for k, v := range base {
+					drv[k] = v
+				}
+				if proxy {
+					drv["EnableUserlandProxy"], drv["UserlandProxyPath"] = true, buildProxy(t)
+				}
+				testPortMapping(t, drv)
+			})
+		}
+	})
 }
 
 func testPortMapping(t *testing.T, drv options.Generic) {

@@ -7,19 +7,24 @@ import (
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/options"
 	"github.com/vishvananda/netlink"
 )
 
-func TestBridgeTwoContainers(t *testing.T) {
-	e := newBridgeEnv(t, fullBridge())
+func TestBridgeTwoContainers(t *testing.T) { eachFirewall(t, testBridgeTwoContainers) }
+
+func testBridgeTwoContainers(t *testing.T, drv options.Generic) {
+	e := newBridgeEnv(t, drv)
 	n := e.network("net1", "10.120.0.0/24", nil)
 	a, b := e.run(n, "a"), e.run(n, "b")
 	reach(t, a.h, b.h, b.ip, 7001)
 	reach(t, b.h, a.h, a.ip, 7002)
 }
 
-func TestBridgeIsolation(t *testing.T) {
-	e := newBridgeEnv(t, fullBridge())
+func TestBridgeIsolation(t *testing.T) { eachFirewall(t, testBridgeIsolation) }
+
+func testBridgeIsolation(t *testing.T, drv options.Generic) {
+	e := newBridgeEnv(t, drv)
 	n1 := e.network("net1", "10.121.0.0/24", nil)
 	n2 := e.network("net2", "10.122.0.0/24", nil)
 	a, b := e.run(n1, "a"), e.run(n1, "b")
@@ -34,8 +39,10 @@ func TestBridgeIsolation(t *testing.T) {
 	reach(t, c.h, b.h, b.ip, 7006)
 }
 
-func TestBridgeICCDisabled(t *testing.T) {
-	e := newBridgeEnv(t, fullBridge())
+func TestBridgeICCDisabled(t *testing.T) { eachFirewall(t, testBridgeICCDisabled) }
+
+func testBridgeICCDisabled(t *testing.T, drv options.Generic) {
+	e := newBridgeEnv(t, drv)
 	n := e.network("net1", "10.123.0.0/24", map[string]string{"com.docker.network.bridge.enable_icc": "false"})
 	a, b := e.run(n, "a"), e.run(n, "b")
 	gw := net.ParseIP("10.123.0.1")
@@ -45,8 +52,10 @@ func TestBridgeICCDisabled(t *testing.T) {
 	unreachable(t, b.h, a.h, a.ip, 7004)
 }
 
-func TestBridgeInternal(t *testing.T) {
-	e := newBridgeEnv(t, fullBridge())
+func TestBridgeInternal(t *testing.T) { eachFirewall(t, testBridgeInternal) }
+
+func testBridgeInternal(t *testing.T, drv options.Generic) {
+	e := newBridgeEnv(t, drv)
 	out := e.outside("10.124.0.0/24")
 	n := e.network("int", "10.124.0.0/24", nil, libnetwork.NetworkOptionInternalNetwork())
 	a, b := e.run(n, "a"), e.run(n, "b")
@@ -64,8 +73,10 @@ func TestBridgeInternal(t *testing.T) {
 	unreachable(t, out, a.h, a.ip, 7005)
 }
 
-func TestBridgeMasquerade(t *testing.T) {
-	e := newBridgeEnv(t, fullBridge())
+func TestBridgeMasquerade(t *testing.T) { eachFirewall(t, testBridgeMasquerade) }
+
+func testBridgeMasquerade(t *testing.T, drv options.Generic) {
+	e := newBridgeEnv(t, drv)
 	out := e.outside("") // no route back to the containers: only NAT brings replies
 	n := e.network("net1", "10.125.0.0/24", nil)
 	a := e.run(n, "a")
@@ -80,8 +91,10 @@ func TestBridgeMasquerade(t *testing.T) {
 	}
 }
 
-func TestBridgeIPv6(t *testing.T) {
-	e := newBridgeEnv(t, fullBridge())
+func TestBridgeIPv6(t *testing.T) { eachFirewall(t, testBridgeIPv6) }
+
+func testBridgeIPv6(t *testing.T, drv options.Generic) {
+	e := newBridgeEnv(t, drv)
 	n, err := e.c.NewNetwork("bridge", "net6", "",
 		libnetwork.NetworkOptionEnableIPv6(true),
 		libnetwork.NetworkOptionIpam("default", "",
@@ -102,8 +115,10 @@ func TestBridgeIPv6(t *testing.T) {
 // A link-local IPv6 gateway (libnetwork's fe90::/64 with gateway fe90::22):
 // the default route needs its interface. Traffic to a host address off the
 // link goes through it.
-func TestBridgeLinkLocalGatewayIPv6(t *testing.T) {
-	e := newBridgeEnv(t, fullBridge())
+func TestBridgeLinkLocalGatewayIPv6(t *testing.T) { eachFirewall(t, testBridgeLinkLocalGatewayIPv6) }
+
+func testBridgeLinkLocalGatewayIPv6(t *testing.T, drv options.Generic) {
+	e := newBridgeEnv(t, drv)
 	n, err := e.c.NewNetwork("bridge", "ll6", "",
 		libnetwork.NetworkOptionEnableIPv6(true),
 		libnetwork.NetworkOptionDriverOpts(map[string]string{"com.docker.network.bridge.name": "cnmll6"}),
