@@ -134,6 +134,7 @@ func (c *controller) startAgent() error {
 	c.agent = a
 	c.tables = a
 	a.discoverSelf()
+	a.configureDriverKeys(cl.Keys)
 	a.wg.Add(1)
 	go a.joinLoop()
 	lg.WithFields(logrus.Fields{"advertise": a.advertise, "port": cl.BindPort}).Debug("cluster agent started")

@@ -169,7 +169,11 @@ func (c *controller) applyClusterReload(cur, next config.ClusterCfg) error {
 	if c.agent == nil {
 		return nil
 	}
+	if err := c.agent.rotateDriverKeys(cur.Keys, next.Keys); err != nil {
+		return err
+	}
 	if err := c.agent.rotateKeys(cur.Keys, next.Keys); err != nil {
+		c.agent.restoreDriverKeys(cur.Keys)
 		return err
 	}
 	c.agent.setPeers(next.Peers)

@@ -55,8 +55,8 @@ func TestTunnelAddress(t *testing.T) {
 	if err := d.DiscoverNew(discoverapi.NodeDiscovery, discoverapi.NodeDiscoveryData{Address: "10.99.99.99"}); err != nil {
 		t.Errorf("discovery of another node: %v", err)
 	}
-	if err := d.DiscoverNew(discoverapi.EncryptionKeysConfig, discoverapi.DriverEncryptionConfig{}); !types.IsNotImplemented(err) {
-		t.Errorf("encryption keys: %v, want a NotImplementedError", err)
+	if err := d.DiscoverNew(discoverapi.EncryptionKeysConfig, discoverapi.DriverEncryptionConfig{}); !types.IsBadRequest(err) {
+		t.Errorf("encryption key configuration without a key: %v, want a BadRequestError", err)
 	}
 }
 
@@ -91,7 +91,8 @@ func TestCreateNetworkBadInput(t *testing.T) {
 		{"IPv4 overlap", opts(ids, "4701"), []string{"10.60.0.128/25"}, nil, types.IsForbidden, "10.60.0.128/25"},
 		{"IPv6 overlap", opts(ids, "4701"), []string{"10.61.0.0/24"}, []string{"fd00:60::/80"}, types.IsForbidden, "fd00:60::/80"},
 		{"overlap inside", opts(ids, "4701,4702"), []string{"10.61.0.0/24", "10.61.0.0/16"}, nil, types.IsBadRequest, "10.61.0.0/16"},
-		{"encrypted", opts(ids, "4701", EncryptedOption, ""), []string{"10.61.0.0/24"}, nil, types.IsNotImplemented, EncryptedOption},
+		{"encrypted without keys", opts(ids, "4701", EncryptedOption, ""), []string{"10.61.0.0/24"}, nil, types.IsForbidden, EncryptedOption},
+		{"encrypted not a boolean", opts(ids, "4701", EncryptedOption, "maybe"), []string{"10.61.0.0/24"}, nil, types.IsBadRequest, `"maybe"`},
 		{"bad MTU", opts(ids, "4701", netlabel.DriverMTU, "9x"), []string{"10.61.0.0/24"}, nil, types.IsBadRequest, "9x"},
 		{"no subnet", opts(ids, "4701"), nil, nil, types.IsBadRequest, "subnet"},
 	}

@@ -31,6 +31,10 @@ func (d *driver) EventNotify(etype driverapi.EventType, nid, tableName, key stri
 		return
 	}
 	tun := d.tunnelAddrs()
+	if n.encrypted {
+		// Runs after the unlock below: the peer set may have changed.
+		defer d.resyncESP(nid)
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.deleted {

@@ -29,6 +29,10 @@ type cluster struct {
 	t      testing.TB
 	hosts  []*host
 	gossip *gossip
+	ul     netns.NsHandle // the underlay namespace
+	// what the hosts held before any network (tests that record it)
+	baseLinks  [][]string
+	baseStates []testutils.NetState
 }
 
 type host struct {
@@ -67,7 +71,7 @@ func newCluster(t testing.TB, n int, o clusterOpts) *cluster {
 	if err := unl.LinkSetUp(br); err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, gossip: &gossip{}}
+	c := &cluster{t: t, gossip: &gossip{}, ul: uh}
 	for i := 0; i < n; i++ {
 		hst := &host{name: fmt.Sprintf("host%d", i+1), idx: i}
 		_, hst.h = testutils.NewNS(t, hst.name)

@@ -90,7 +90,20 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 		ep.state = epIdle
 		n.release()
 		n.mu.Unlock()
+		if n.encrypted {
+			d.resyncESP(nid)
+		}
 		return err
+	}
+	if n.encrypted {
+		// The tunnels to the peers already known are encrypted before the
+		// endpoint is announced.
+		d.espMu.Lock()
+		err := d.syncESP()
+		d.espMu.Unlock()
+		if err != nil {
+			return fail(err)
+		}
 	}
 	if err := n.fillJoinInfo(ep, jinfo, name, value); err != nil {
 		return fail(err)
@@ -174,6 +187,9 @@ func (d *driver) Leave(nid, eid string) error {
 		ep.state = epIdle
 		n.release()
 		n.mu.Unlock()
+		if n.encrypted {
+			d.resyncESP(nid)
+		}
 		logFor(nid).WithField("eid", shortID(eid)).Debug("overlay: left (last endpoint)")
 		return nil
 	}

@@ -41,6 +41,8 @@ type network struct {
 	segs []*segment
 	mtu  int    // from the options; 0 derives it from the underlay
 	path string // where the overlay namespace is pinned
+	// encrypted networks carry their VXLAN traffic in ESP, on d.espPort
+	encrypted bool
 
 	mu        sync.Mutex
 	endpoints map[string]*endpoint
@@ -49,6 +51,14 @@ type network struct {
 	users     int        // endpoints joined, joining or leaving
 	deleted   bool
 	sweep     *time.Timer // removes unclaimed entries after a re-adoption
+}
+
+// port is the VXLAN UDP port of the network's tunnels.
+func (n *network) port() int {
+	if n.encrypted {
+		return n.d.espPort
+	}
+	return n.d.vxlanPort
 }
 
 func (n *network) isBuilt() bool {
@@ -123,6 +133,14 @@ func (d *driver) CreateNetwork(nid string, opts map[string]interface{}, nInfo dr
 	if err != nil {
 		return err
 	}
+	if n.encrypted {
+		if !d.hasKeys() {
+			return types.ForbiddenErrorf("overlay: network %s asks for encryption (%s) but this host has no cluster keys (config.OptionCluster with keys)", nid, EncryptedOption)
+		}
+		if err := d.espSupport(); err != nil {
+			return types.NotImplementedErrorf("overlay: network %s (%s): %w", nid, EncryptedOption, err)
+		}
+	}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -164,8 +182,12 @@ func (d *driver) CreateNetwork(nid string, opts map[string]interface{}, nInfo dr
 // newNetwork parses and validates a network's options and subnets.
 func (d *driver) newNetwork(nid string, opts map[string]interface{}, ipV4Data, ipV6Data []driverapi.IPAMData) (*network, error) {
 	get := optionGetter(opts)
-	if v, ok := get(EncryptedOption); ok && v != "false" {
-		return nil, types.NotImplementedErrorf("overlay: network %s asks for encryption (%s=%q), which is not implemented", nid, EncryptedOption, v)
+	encrypted := false
+	if v, ok := get(EncryptedOption); ok {
+		var err error
+		if encrypted, err = parseEncrypted(nid, v); err != nil {
+			return nil, err
+		}
 	}
 	nsegs := len(ipV4Data)
 	if len(ipV6Data) > nsegs {
@@ -185,7 +207,7 @@ func (d *driver) newNetwork(nid string, opts map[string]interface{}, ipV4Data, i
 	if len(vnis) != nsegs {
 		return nil, types.BadRequestErrorf("overlay: network %s: %d VXLAN IDs (%q) for %d segments", nid, len(vnis), idList, nsegs)
 	}
-	n := &network{id: nid, d: d, path: filepath.Join(d.execRoot, nsFileName(nid)),
+	n := &network{id: nid, d: d, path: filepath.Join(d.execRoot, nsFileName(nid)), encrypted: encrypted,
 		endpoints: map[string]*endpoint{}, peers: newPeerDB()}
 	if v, ok := get(netlabel.DriverMTU); ok && v != "" {
 		mtu, err := strconv.Atoi(v)
@@ -355,6 +377,9 @@ func (d *driver) DeleteNetwork(nid string) error {
 		delete(d.networks, nid)
 	}
 	d.mu.Unlock()
+	if n.encrypted {
+		d.resyncESP(nid)
+	}
 	logFor(nid).Debug("overlay: network deleted")
 	return nil
 }

@@ -50,6 +50,9 @@ func (n *network) build() (err error) {
 		if tun.local.To4() == nil {
 			mtu = under - vxlanOverhead6
 		}
+		if n.encrypted {
+			mtu -= espOverhead
+		}
 		if mtu < minMTU {
 			return types.BadRequestErrorf("overlay: network %s: underlay MTU %d leaves no room for VXLAN", n.id, under)
 		}
@@ -151,7 +154,7 @@ func (n *network) buildSegment(o *overlayNS, i int, s *segment, local net.IP) er
 // ConflictError.
 func (n *network) addVxlan(o *overlayNS, i int, vni uint32, master int, local net.IP) error {
 	d := n.d
-	spec := vxlanSpec{name: vxlanName(i), vni: vni, local: local, port: d.vxlanPort, mtu: o.mtu,
+	spec := vxlanSpec{name: vxlanName(i), vni: vni, local: local, port: n.port(), mtu: o.mtu,
 		masterIndex: master, nsFd: int(o.nsh)}
 	backoff := time.Millisecond
 	for {
@@ -161,11 +164,11 @@ func (n *network) addVxlan(o *overlayNS, i int, vni uint32, master int, local ne
 			return nil
 		}
 		if !errors.Is(err, unix.EEXIST) {
-			return types.InternalErrorf("overlay: network %s: create VXLAN device (ID %d, port %d, local %s): %w", n.id, vni, d.vxlanPort, local, err)
+			return types.InternalErrorf("overlay: network %s: create VXLAN device (ID %d, port %d, local %s): %w", n.id, vni, n.port(), local, err)
 		}
 		since, dying := d.dyingSince(vni)
 		if !dying || time.Since(since) > dyingWait {
-			return types.ConflictErrorf("overlay: network %s: VXLAN ID %d on UDP port %d is in use by another device of the host namespace: %w", n.id, vni, d.vxlanPort, err)
+			return types.ConflictErrorf("overlay: network %s: VXLAN ID %d on UDP port %d is in use by another device of the host namespace: %w", n.id, vni, n.port(), err)
 		}
 		time.Sleep(backoff)
 		if backoff < 20*time.Millisecond {

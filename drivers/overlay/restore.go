@@ -39,6 +39,7 @@ func (d *driver) startGC() {
 // gcLeftovers removes the namespaces under the exec root that belong to no
 // network of this driver.
 func (d *driver) gcLeftovers() {
+	defer d.endKeepOld()
 	entries, err := os.ReadDir(d.execRoot)
 	if err != nil {
 		return
@@ -145,7 +146,7 @@ func (n *network) openExisting(log *logrus.Entry) (*overlayNS, bool) {
 			return o, false
 		}
 		vx, isVx := l.(*netlink.Vxlan)
-		if !isVx || uint32(vx.VxlanId) != s.vni || vx.Port != n.d.vxlanPort || (tun != nil && !vx.SrcAddr.Equal(tun.local)) {
+		if !isVx || uint32(vx.VxlanId) != s.vni || vx.Port != n.port() || (tun != nil && !vx.SrcAddr.Equal(tun.local)) {
 			log.Warn("overlay: leftover namespace has other VXLAN settings: removed")
 			return o, false
 		}

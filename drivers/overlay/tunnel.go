@@ -21,8 +21,9 @@ type tunnelAddrs struct {
 // about itself (Self): Address is advertised to the other hosts,
 // BindAddress (or Address when it is empty or unspecified) is the VXLAN
 // source address and must be an address of the host namespace. Events
-// about other nodes and store configurations are ignored; encryption keys
-// get a NotImplementedError.
+// about other nodes and store configurations are ignored. Encryption keys
+// set (EncryptionKeysConfig) or rotate (EncryptionKeysUpdate) the keys of
+// the encrypted networks (esp_keys.go).
 func (d *driver) DiscoverNew(dType discoverapi.DiscoveryType, data interface{}) error {
 	switch dType {
 	case discoverapi.NodeDiscovery:
@@ -39,8 +40,10 @@ func (d *driver) DiscoverNew(dType discoverapi.DiscoveryType, data interface{}) 
 			return nil
 		}
 		return d.setTunnel(nd)
-	case discoverapi.EncryptionKeysConfig, discoverapi.EncryptionKeysUpdate:
-		return types.NotImplementedErrorf("overlay: encryption is not implemented")
+	case discoverapi.EncryptionKeysConfig:
+		return d.setKeys(data)
+	case discoverapi.EncryptionKeysUpdate:
+		return d.updateKeys(data)
 	}
 	return nil
 }
@@ -49,9 +52,6 @@ func (d *driver) DiscoverNew(dType discoverapi.DiscoveryType, data interface{}) 
 // node itself is gone; networks already built keep theirs.
 func (d *driver) DiscoverDelete(dType discoverapi.DiscoveryType, data interface{}) error {
 	if dType != discoverapi.NodeDiscovery {
-		if dType == discoverapi.EncryptionKeysConfig || dType == discoverapi.EncryptionKeysUpdate {
-			return types.NotImplementedErrorf("overlay: encryption is not implemented")
-		}
 		return nil
 	}
 	nd, ok := data.(discoverapi.NodeDiscoveryData)

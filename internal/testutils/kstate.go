@@ -19,11 +19,12 @@ import (
 
 // NetState is what a "nothing left" check compares in a namespace beyond
 // its links: addresses, routes of every table, neighbour and bridge FDB
-// entries, bound sockets, and the whole nf_tables ruleset (every table,
+// entries, bound sockets, the whole nf_tables ruleset (every table,
 // iptables-nft's included, with its chains, rules, sets and elements; see
-// nftdump). Each is one sorted line per item.
+// nftdump), and XFRM (IPsec) states and policies. Each is one sorted line
+// per item.
 type NetState struct {
-	Addrs, Routes, Neighs, Sockets, Ruleset string
+	Addrs, Routes, Neighs, Sockets, Ruleset, Xfrm string
 }
 
 // SnapNetState reads the NetState of namespace h. What the kernel makes by
@@ -85,6 +86,7 @@ func SnapNetState(t testing.TB, h netns.NsHandle) NetState {
 	}
 	s.Addrs, s.Routes, s.Neighs = joinSorted(addrs), joinSorted(routes), joinSorted(neighs)
 	s.Ruleset = nftdump.State(t, h)
+	s.Xfrm = XfrmState(t, h)
 	if err := ns.WithNetNS(h, func() error {
 		var err error
 		s.Sockets, err = boundSockets()
@@ -101,13 +103,44 @@ func (s NetState) Diff(o NetState) string {
 	for _, f := range []struct{ name, now, was string }{
 		{"addresses", s.Addrs, o.Addrs}, {"routes", s.Routes, o.Routes},
 		{"neighbours/FDB", s.Neighs, o.Neighs}, {"sockets", s.Sockets, o.Sockets},
-		{"nf_tables", s.Ruleset, o.Ruleset},
+		{"nf_tables", s.Ruleset, o.Ruleset}, {"XFRM", s.Xfrm, o.Xfrm},
 	} {
 		if f.now != f.was {
 			d = append(d, fmt.Sprintf("%s:\n%s\nwere:\n%s", f.name, f.now, f.was))
 		}
 	}
 	return strings.Join(d, "\n")
+}
+
+// XfrmState lists the XFRM states ("sa SRC DST PROTO SPI REQID") and
+// policies ("sp DIR SRC DST PROTO DPORT REQID") of namespace h.
+func XfrmState(t testing.TB, h netns.NsHandle) string {
+	t.Helper()
+	nl, err := netlink.NewHandleAt(h, unix.NETLINK_XFRM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	sas, err := nl.XfrmStateList(netlink.FAMILY_ALL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sps, err := nl.XfrmPolicyList(netlink.FAMILY_ALL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range sas {
+		out = append(out, fmt.Sprintf("sa %v %v %v 0x%08x reqid %#x", s.Src, s.Dst, s.Proto, uint32(s.Spi), s.Reqid))
+	}
+	for _, p := range sps {
+		reqid := 0
+		if len(p.Tmpls) > 0 {
+			reqid = p.Tmpls[0].Reqid
+		}
+		out = append(out, fmt.Sprintf("sp %v %v %v %v %d reqid %#x", p.Dir, p.Src, p.Dst, p.Proto, p.DstPort, reqid))
+	}
+	return joinSorted(out)
 }
 
 // boundSockets lists the listening TCP and bound UDP sockets of the
