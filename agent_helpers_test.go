@@ -60,6 +60,9 @@ type gossipDriver struct {
 	waiters  map[string]chan struct{} // key -> closed at its next event
 	block    map[string]chan struct{}
 	panicKey string
+	// key events (keyEvents) and whether to refuse key removals
+	keyEvents   []string
+	refusePrune bool
 }
 
 func gossipInit(dc driverapi.DriverCallback, _ map[string]interface{}) error {
@@ -73,12 +76,42 @@ func (d *gossipDriver) NetworkAllocate(string, map[string]string, []driverapi.IP
 func (d *gossipDriver) NetworkFree(string) error { return types.NotImplementedErrorf("not supported") }
 
 func (d *gossipDriver) DiscoverNew(t discoverapi.DiscoveryType, data interface{}) error {
-	if t == discoverapi.NodeDiscovery {
-		d.mu.Lock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch t {
+	case discoverapi.NodeDiscovery:
 		d.nodes = append(d.nodes, data.(discoverapi.NodeDiscoveryData))
-		d.mu.Unlock()
+	case discoverapi.EncryptionKeysConfig:
+		cfg := data.(discoverapi.DriverEncryptionConfig)
+		d.keyEvents = append(d.keyEvents, fmt.Sprintf("config %v", keyBytes(cfg.Keys...)))
+	case discoverapi.EncryptionKeysUpdate:
+		u := data.(discoverapi.DriverEncryptionUpdate)
+		if u.Prune != nil && d.refusePrune {
+			return types.ForbiddenErrorf("prune %v refused", keyBytes(u.Prune))
+		}
+		d.keyEvents = append(d.keyEvents, fmt.Sprintf("update key %v primary %v prune %v", keyBytes(u.Key), keyBytes(u.Primary), keyBytes(u.Prune)))
 	}
 	return nil
+}
+
+// keyBytes names test keys by their first byte.
+func keyBytes(keys ...[]byte) []int {
+	var out []int
+	for _, k := range keys {
+		if len(k) > 0 {
+			out = append(out, int(k[0]))
+		}
+	}
+	return out
+}
+
+// takeKeyEvents returns and forgets the key events the driver got.
+func (d *gossipDriver) takeKeyEvents() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ev := d.keyEvents
+	d.keyEvents = nil
+	return ev
 }
 func (d *gossipDriver) DiscoverDelete(discoverapi.DiscoveryType, interface{}) error { return nil }
 func (d *gossipDriver) Type() string                                                { return gossipType }

@@ -240,6 +240,29 @@ func TestAgentKeys(t *testing.T) {
 	}
 	tc.stop("c")
 
+	if got := strings.Join(a.driver().takeKeyEvents(), "; "); got != "config [1]" {
+		t.Errorf("driver key events at start: %s", got)
+	}
+	// A driver that refuses the removal: the reload fails, the driver
+	// gets its keys back and the gossip keyring is untouched.
+	a.driver().mu.Lock()
+	a.driver().refusePrune = true
+	a.driver().mu.Unlock()
+	cl := a.c.Config().Cluster
+	cl.Keys = [][]byte{k2}
+	if err := a.c.ReloadConfiguration(config.OptionCluster(cl)); !types.IsForbidden(err) {
+		t.Fatalf("reload refused by the driver: %v, want its ForbiddenError", err)
+	}
+	if got := strings.Join(a.driver().takeKeyEvents(), "; "); got != "update key [2] primary [] prune []; update key [] primary [2] prune []; config [1]" {
+		t.Errorf("driver key events of the refused reload: %s", got)
+	}
+	if got := a.c.Config().Cluster.Keys; len(got) != 1 || !bytes.Equal(got[0], k1) {
+		t.Errorf("configured keys after the refused reload: %v", got)
+	}
+	a.driver().mu.Lock()
+	a.driver().refusePrune = false
+	a.driver().mu.Unlock()
+
 	// Rotate: add k2 everywhere, make it primary, drop k1.
 	for _, keys := range [][][]byte{{k1, k2}, {k2, k1}, {k2}} {
 		for _, n := range []*clusterNode{a, b} {
@@ -247,6 +270,9 @@ func TestAgentKeys(t *testing.T) {
 			cl.Keys = keys
 			check(t, n.c.ReloadConfiguration(config.OptionCluster(cl)))
 		}
+	}
+	if got := strings.Join(a.driver().takeKeyEvents(), "; "); got != "update key [2] primary [] prune []; update key [] primary [2] prune []; update key [] primary [] prune [1]" {
+		t.Errorf("driver key events of the rotation: %s", got)
 	}
 	ep, _ := joined(t, a.c, na, "ep", "ca")
 	_, sb := joined(t, b.c, nb, "bep", "cb")

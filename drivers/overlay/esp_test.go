@@ -95,9 +95,9 @@ func (h *host) xfrmWith(t testing.TB, ip net.IP) (int, int) {
 // that are ESP, VXLAN of encrypted networks in the clear, and VXLAN of
 // unencrypted networks.
 type underlayCapture struct {
-	fd                  int
+	fd                   int
 	esp, plainEnc, vxlan atomic.Int64
-	done                chan struct{}
+	done                 chan struct{}
 }
 
 func (c *cluster) capture(t testing.TB, h *host) *underlayCapture {

@@ -160,9 +160,9 @@ type driver struct {
 	xfrm       *netlink.Handle // XFRM netlink in the host namespace, or nil
 	esp        espConfig
 	espProbed  bool
-	espErr     error             // the probe's answer
-	espTouched bool              // states of ours may exist
-	espKeepOld bool              // states of an earlier run: remove nothing before the restart grace
+	espErr     error            // the probe's answer
+	espTouched bool             // states of ours may exist
+	espKeepOld bool             // states of an earlier run: remove nothing before the restart grace
 	espSeen    map[saKey]uint64 // receive counters at the last primary change
 }
 

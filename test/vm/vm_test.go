@@ -21,17 +21,20 @@ func TestMain(m *testing.M) { testutils.IsolatedMain(m) }
 // guestEnv marks a process running inside the VM.
 const guestEnv = "CNMKIT_VM_GUEST"
 
-// suite is a package's test binary run in the VM on the tests matching run.
+// suite is a package's test binary run in the VM on the tests matching run
+// (and the benchmarks matching bench, when set).
 type suite struct {
 	name, pkg, run string
+	bench          string
 }
 
 // suites are what runs in the VM. Add a suite for each package whose tests
 // need a feature the host kernel may lack.
 var suites = []suite{
-	{"kernel", ".", "^TestKernel"},
-	{"lowerdrv", "../../drivers/internal/lowerdrv", "^(TestIpvlan|TestVLANParent|TestInternalNetworkOnDummy)"},
-	{"parent", "../../drivers/internal/parent", "^(TestVLANSubInterface|TestDummyParent)$"},
+	{"kernel", ".", "^TestKernel", ""},
+	{"lowerdrv", "../../drivers/internal/lowerdrv", "^(TestIpvlan|TestVLANParent|TestInternalNetworkOnDummy)", ""},
+	{"parent", "../../drivers/internal/parent", "^(TestVLANSubInterface|TestDummyParent)$", ""},
+	{"overlay-esp", "../../drivers/overlay", "^TestEncrypted", "^BenchmarkEncrypted"},
 }
 
 // vmTimeout bounds one VM run, boot included.
@@ -94,7 +97,11 @@ func buildSuites(t *testing.T, work string) string {
 			t.Fatalf("build %s: %v\n%s", s.pkg, err, out)
 		}
 		fmt.Fprintf(&b, "echo '=== CNMKIT-SUITE %s'\n", s.name)
-		fmt.Fprintf(&b, "(cd %q && %q -test.v -test.timeout 5m -test.run %q) 2>&1\n", filepath.Join(pkgDir(t), s.pkg), bin, s.run)
+		bench := ""
+		if s.bench != "" {
+			bench = fmt.Sprintf(" -test.bench %q -test.benchtime 10x", s.bench)
+		}
+		fmt.Fprintf(&b, "(cd %q && %q -test.v -test.timeout 5m -test.run %q%s) 2>&1\n", filepath.Join(pkgDir(t), s.pkg), bin, s.run, bench)
 		fmt.Fprintf(&b, "echo \"=== CNMKIT-SUITE-STATUS %s $?\"\n", s.name)
 	}
 	script := filepath.Join(work, "suites.sh")
