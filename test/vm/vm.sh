@@ -32,10 +32,17 @@ fi
 cache=${CNMKIT_VM_CACHE:-/var/cache/cnmkit-vm}
 mkdir -p "$cache"
 
+# retry runs a command up to 5 times, 3 s apart: the mirror's name does not
+# always resolve at the first try.
+retry() {
+  local i
+  for i in 1 2 3 4; do "$@" && return 0; sleep 3; done
+  "$@"
+}
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+    retry sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" >/dev/null' sh "$@"
 }
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
@@ -47,11 +54,11 @@ command -v depmod >/dev/null || need+=(kmod)
 if [ ! -d "$cache/kernel/boot" ]; then
   pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
   if [ -z "$pkg" ]; then
-    apt-get update -qq
+    retry apt-get update -qq
     pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
   fi
   tmp=$(mktemp -d "$cache/dl.XXXXXX")
-  (cd "$tmp" && apt-get download "$pkg" >/dev/null && dpkg-deb -x "$pkg"_*.deb kernel)
+  (cd "$tmp" && retry apt-get download "$pkg" >/dev/null && dpkg-deb -x "$pkg"_*.deb kernel)
   depmod -b "$tmp/kernel" "$(ls "$tmp/kernel/lib/modules")"
   rm -rf "$cache/kernel"
   mv "$tmp/kernel" "$cache/kernel"
