@@ -135,10 +135,12 @@ func TestTruncatedWithoutTCP(t *testing.T) {
 	go func() { _ = srv.ActivateAndServe() }()
 	<-started
 	defer func() { _ = srv.Shutdown() }()
-	startResolver(t, sb, localBackend(), Config{Upstreams: []string{"10.53.0.1"}, ForwardTimeout: time.Second})
+	// The refused TCP retry fails at once; the long timeout is for a
+	// loaded machine's UDP exchange.
+	startResolver(t, sb, localBackend(), Config{Upstreams: []string{"10.53.0.1"}, ForwardTimeout: 5 * time.Second})
 	m := new(dns.Msg)
 	m.SetQuestion("tc.example.", dns.TypeA)
-	resp, err := ask(sb, "udp", "127.0.0.11:53", m, 5*time.Second)
+	resp, err := ask(sb, "udp", "127.0.0.11:53", m, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/options"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 func TestBridgeTwoContainers(t *testing.T) { eachFirewall(t, testBridgeTwoContainers) }
@@ -149,7 +150,9 @@ func testBridgeLinkLocalGatewayIPv6(t *testing.T, drv options.Generic) {
 	// A host address on no link of the network: reached only by the default route.
 	lo, err := e.hnl.LinkByName("lo")
 	must(t, err)
-	must(t, e.hnl.AddrAdd(lo, &netlink.Addr{IPNet: mustCIDR(t, "fd00:99::1/128")}))
+	// lo up and no DAD: the address is usable at once.
+	must(t, e.hnl.LinkSetUp(lo))
+	must(t, e.hnl.AddrAdd(lo, &netlink.Addr{IPNet: mustCIDR(t, "fd00:99::1/128"), Flags: unix.IFA_F_NODAD}))
 	serveTCP(t, e.host, "[fd00:99::1]:7101", "host")
 	var seen string
 	eventually(t, "tcp to fd00:99::1 via fe90::22", func() (err error) {
