@@ -35,6 +35,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The VM harness's Debian kernel, fetched here: the tests run in network
+# namespaces that do not reach the mirror.
+if [ "$(id -u)" -eq 0 ] && [ "${1:-}" != "--lint" ] && [ "${CNMKIT_VM:-}" != off ]; then
+  "$(dirname "$0")/../test/vm/vm.sh" --fetch
+fi
+
 if [ "${1:-}" = "--lint" ]; then
   gobin=$(go env GOPATH)/bin
   if ! command -v staticcheck >/dev/null 2>&1 && [ ! -x "$gobin/staticcheck" ]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # vm.sh [-m MODULE]... -w DIR -- COMMAND...
+# vm.sh --fetch
 #
 # Runs COMMAND as root in a QEMU VM (software emulation) booted on Debian's
 # own kernel, whose modules include what the host kernel may lack (ipvlan,
@@ -11,20 +12,23 @@
 #
 # Installs what it needs (qemu-system-x86, busybox-static, kmod) with
 # apt-get and caches the kernel package, unpacked, under $CNMKIT_VM_CACHE
-# (default /var/cache/cnmkit-vm).
+# (default /var/cache/cnmkit-vm). --fetch does only that, from a namespace
+# that reaches the mirror (the tests run in namespaces that do not).
 set -euo pipefail
 
 mods=()
 wdir=
+fetch=
 while [ $# -gt 0 ]; do
   case $1 in
     -m) mods+=("$2"); shift 2 ;;
     -w) wdir=$(cd "$2" && pwd); shift 2 ;;
+    --fetch) fetch=1; shift ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-if [ -z "$wdir" ] || [ $# -eq 0 ]; then
+if [ -z "$fetch" ] && { [ -z "$wdir" ] || [ $# -eq 0 ]; }; then
   echo "usage: $0 [-m MODULE]... -w DIR -- COMMAND..." >&2
   exit 2
 fi
@@ -57,13 +61,16 @@ if [ ! -d "$cache/kernel/boot" ]; then
     retry apt-get update -qq
     pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
   fi
+  rm -rf "$cache"/dl.* # an earlier, failed download
   tmp=$(mktemp -d "$cache/dl.XXXXXX")
+  chmod 755 "$tmp" # apt's download user writes there
   (cd "$tmp" && retry apt-get download "$pkg" >/dev/null && dpkg-deb -x "$pkg"_*.deb kernel)
   depmod -b "$tmp/kernel" "$(ls "$tmp/kernel/lib/modules")"
   rm -rf "$cache/kernel"
   mv "$tmp/kernel" "$cache/kernel"
   rm -rf "$tmp"
 fi
+[ -z "$fetch" ] || exit 0
 kver=$(ls "$cache/kernel/lib/modules")
 moddir=$cache/kernel/lib/modules/$kver
 
