@@ -102,10 +102,10 @@ func Classify(err error) int {
 		return ClassBadRequest
 	case types.IsNotFound(err):
 		return ClassNotFound
+	case types.IsConflict(err): // before Forbidden: conflicts are both
+		return ClassConflict
 	case types.IsForbidden(err):
 		return ClassForbidden
-	case types.IsConflict(err):
-		return ClassConflict
 	case types.IsNoService(err):
 		return ClassNoService
 	case types.IsNotImplemented(err):
