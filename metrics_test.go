@@ -1,6 +1,8 @@
 package libnetwork
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/internal/opstats"
@@ -208,4 +210,69 @@ func TestCollectorNetworkDB(t *testing.T) {
 		got[testutils.Series("cnmkit_networkdb_sent_bytes_total", "kind", "event")] < 1 {
 		t.Errorf("no event traffic counted: %v", got)
 	}
+}
+
+// TestCollectorConcurrentCounts: attach and detach cycles of 16 goroutines
+// while the collector is scraped: the counts are exact once they end.
+func TestCollectorConcurrentCounts(t *testing.T) {
+	e := newTestEnv(t)
+	n := e.fakeNetwork("net1", "10.10.0.0/16")
+	null := must(e.c.NewNetwork("null", "none", ""))(t)
+	const workers, rounds = 16, 3
+	reg := prometheus.NewPedanticRegistry()
+	check(t, reg.Register(must(NewCollector(e.c))(t)))
+	stop := make(chan struct{})
+	scraped := make(chan int)
+	go func() {
+		k := 0
+		for {
+			select {
+			case <-stop:
+				scraped <- k
+				return
+			default:
+				if _, err := reg.Gather(); err != nil {
+					t.Errorf("gather while cycling: %v", err)
+				}
+				k++
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				if err := attachDetach(e.c, n, null, fmt.Sprintf("c%d-%d", w, r)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(stop)
+	if k := <-scraped; k == 0 {
+		t.Log("no scrape overlapped the cycles")
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	const cycles = workers * rounds
+	expectSeries(t, scrape(t, e.c), map[string]float64{
+		opCount("network_create"):  2,
+		opCount("sandbox_create"):  cycles,
+		opCount("endpoint_create"): 2 * cycles,
+		opCount("join"):            2 * cycles,
+		opCount("leave"):           cycles,
+		opCount("endpoint_delete"): cycles,
+		opCount("sandbox_delete"):  cycles,
+		testutils.Series("cnmkit_endpoints", "driver", fakeType): 0,
+		testutils.Series("cnmkit_endpoints", "driver", "null"):   0,
+		"cnmkit_sandboxes": 0,
+		testutils.Series("cnmkit_ipam_pool_used", "network", "net1", "subnet", "10.10.0.0/16"): 1,
+	})
 }
