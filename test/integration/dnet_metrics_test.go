@@ -20,9 +20,15 @@ import (
 
 // TestDnetMetrics: a scenario through a real dnet daemon's API, then
 // GET /metrics, on the unix socket and on the TCP listener, parsed by the
-// Prometheus text parser: every counter equals what the scenario did.
+// Prometheus text parser: every counter equals what the scenario did; a
+// daemon with a cluster adds the networkdb metrics.
 func TestDnetMetrics(t *testing.T) {
 	bins := dnetBuild(t, t.TempDir())
+	t.Run("Scenario", func(t *testing.T) { testDnetMetricsScenario(t, bins) })
+	t.Run("Cluster", func(t *testing.T) { testDnetMetricsCluster(t, bins) })
+}
+
+func testDnetMetricsScenario(t *testing.T, bins dnetBinaries) {
 	e := newDnetEnv(t, bins)
 	// The port is picked in the daemon's namespace (the test's own).
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -130,6 +136,29 @@ func TestDnetMetrics(t *testing.T) {
 	if status, _ := e.raw(http.MethodPost, "/metrics", ""); status != http.StatusMethodNotAllowed {
 		t.Errorf("POST /metrics: status %d, want 405", status)
 	}
+}
+
+// testDnetMetricsCluster: a one-node cluster with an overlay network
+// reports its networkdb metrics.
+func testDnetMetricsCluster(t *testing.T, bins dnetBinaries) {
+	e := newDnetEnv(t, bins)
+	e.start("--node-name", "metrics-host", "--bind-addr", "127.0.0.1")
+	e.rawJSON(http.MethodPost, "/v1/networks", `{"name":"mov","driver":"overlay","ipam":[{"subnet":"10.89.0.0/24"}],
+		"options":{"com.docker.network.driver.overlay.vxlanid_list":"4600"}}`, http.StatusCreated, nil)
+	got := scrapeDnet(t, e)
+	for k, v := range map[string]float64{
+		"cnmkit_networkdb_cluster_nodes":                                     1,
+		testutils.Series("cnmkit_networkdb_network_nodes", "network", "mov"): 1,
+		testutils.Series("cnmkit_networks", "driver", "overlay"):             1,
+		"cnmkit_networkdb_node_failures_total":                               0,
+		// Alone in the cluster: nothing sent.
+		testutils.Series("cnmkit_networkdb_sent_messages_total", "kind", "event"): 0,
+	} {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+	e.rawJSON(http.MethodDelete, "/v1/networks/mov", "", http.StatusNoContent, nil)
 }
 
 func opCountKey(op string) string {
