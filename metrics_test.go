@@ -196,15 +196,21 @@ func TestCollectorNetworkDB(t *testing.T) {
 	tc.gossipNetwork(b, "gnet", gnetID)
 	ep, _ := joined(t, a.c, na, "ep1", "ca1")
 	eventually(t, "b hears of ep1", func() bool { return b.driver().state(t, gnetID)[ep.ID()] == gossipValue(ep, gnetID) })
+	// Node counts may flap on a loaded machine (the test cluster's probes
+	// are quick): wait for both, and bound the failures by the database's
+	// own count read around the scrape.
 	var got map[string]float64
-	eventually(t, "gnet has 2 nodes in a's metrics", func() bool {
+	var failBefore, failAfter uint64
+	eventually(t, "2 nodes in the cluster and in gnet in a's metrics", func() bool {
+		failBefore = a.c.agent.db.Stats().NodeFailures
 		got = scrape(t, a.c)
-		return got[testutils.Series("cnmkit_networkdb_network_nodes", "network", "gnet")] == 2
+		failAfter = a.c.agent.db.Stats().NodeFailures
+		return got["cnmkit_networkdb_cluster_nodes"] == 2 &&
+			got[testutils.Series("cnmkit_networkdb_network_nodes", "network", "gnet")] == 2
 	})
-	expectSeries(t, got, map[string]float64{
-		"cnmkit_networkdb_cluster_nodes":       2,
-		"cnmkit_networkdb_node_failures_total": 0,
-	})
+	if f, ok := got["cnmkit_networkdb_node_failures_total"]; !ok || f < float64(failBefore) || f > float64(failAfter) {
+		t.Errorf("node failures %v (present %v), networkdb counted %d to %d", f, ok, failBefore, failAfter)
+	}
 	// a published ep1's entry and its network membership.
 	if got[testutils.Series("cnmkit_networkdb_sent_messages_total", "kind", "event")] < 1 ||
 		got[testutils.Series("cnmkit_networkdb_sent_bytes_total", "kind", "event")] < 1 {
