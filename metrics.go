@@ -148,8 +148,11 @@ type poolUser interface {
 
 func (m *collector) collectPools(ch chan<- prometheus.Metric, nws []*network) {
 	for _, n := range nws {
-		if n.hasSpecialDriver() {
-			continue
+		n.mu.Lock()
+		gone := n.deleting || n.deleted
+		n.mu.Unlock()
+		if gone || n.hasSpecialDriver() {
+			continue // a pool being released may be another network's soon
 		}
 		d, _ := m.c.reg.IPAM(n.ipamType)
 		pu, ok := d.(poolUser)
