@@ -2,9 +2,12 @@ package libnetwork
 
 import (
 	"fmt"
-	"github.com/cnmkit/libnetwork/internal/journal"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cnmkit/libnetwork/internal/journal"
+	"github.com/cnmkit/libnetwork/internal/opstats"
+	"github.com/cnmkit/libnetwork/resolver"
 
 	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/datastore"
@@ -120,6 +123,10 @@ type controller struct {
 	netIDs     map[string]bool     // IDs in use or being created
 	sandboxes  map[string]*sandbox // by ID
 	containers map[string]string   // container ID -> sandbox ID, including sandboxes being created
+	// ops counts the API operations; dnsStats the queries of every
+	// sandbox's embedded DNS server (metrics.go).
+	ops      opstats.Recorder
+	dnsStats resolver.Stats
 	// peerHosts counts the registered sandboxes with OptionHostsPeers.
 	peerHosts atomic.Int32
 	stopped   bool

@@ -3,8 +3,10 @@ package libnetwork
 import (
 	"errors"
 	"net"
+	"time"
 
 	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/internal/opstats"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/netutils"
@@ -15,7 +17,8 @@ import (
 // CreateEndpoint creates an endpoint named name: its addresses from IPAM,
 // then the driver's endpoint. On any error nothing is left allocated,
 // registered or stored.
-func (n *network) CreateEndpoint(name string, options ...EndpointOption) (Endpoint, error) {
+func (n *network) CreateEndpoint(name string, options ...EndpointOption) (_ Endpoint, err error) {
+	defer n.ctrl.ops.End(opstats.EndpointCreate, time.Now(), &err)
 	if n.gwBridge {
 		return nil, types.ForbiddenErrorf("cannot create endpoint %s on network %s: its endpoints are made by the controller", name, n.name)
 	}
@@ -222,8 +225,9 @@ func (ep *endpoint) releaseAddress() {
 
 // Delete deletes the endpoint. A joined endpoint is deleted only with
 // force, after it leaves its sandbox.
-func (ep *endpoint) Delete(force bool) error {
+func (ep *endpoint) Delete(force bool) (err error) {
 	c := ep.network.ctrl
+	defer c.ops.End(opstats.EndpointDelete, time.Now(), &err)
 	if err := c.checkRunning(); err != nil {
 		return err
 	}

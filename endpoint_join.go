@@ -1,6 +1,9 @@
 package libnetwork
 
 import (
+	"time"
+
+	"github.com/cnmkit/libnetwork/internal/opstats"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 )
@@ -8,7 +11,8 @@ import (
 // Join joins the sandbox to the endpoint: the driver plugs the endpoint's
 // interface into the sandbox, the controller configures it there, and the
 // sandbox's default gateway goes to its highest-priority endpoint.
-func (ep *endpoint) Join(sbox Sandbox, options ...EndpointOption) error {
+func (ep *endpoint) Join(sbox Sandbox, options ...EndpointOption) (err error) {
+	defer ep.network.ctrl.ops.End(opstats.Join, time.Now(), &err)
 	sb, err := ep.checkSandboxArg(sbox, "join")
 	if err != nil {
 		return err
@@ -27,7 +31,8 @@ func (ep *endpoint) Join(sbox Sandbox, options ...EndpointOption) error {
 }
 
 // Leave detaches the endpoint from the sandbox and removes what Join put there.
-func (ep *endpoint) Leave(sbox Sandbox, options ...EndpointOption) error {
+func (ep *endpoint) Leave(sbox Sandbox, options ...EndpointOption) (err error) {
+	defer ep.network.ctrl.ops.End(opstats.Leave, time.Now(), &err)
 	sb, err := ep.checkSandboxArg(sbox, "leave")
 	if err != nil {
 		return err

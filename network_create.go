@@ -6,6 +6,7 @@ import (
 
 	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/datastore"
+	"github.com/cnmkit/libnetwork/internal/opstats"
 	"github.com/cnmkit/libnetwork/ipamapi"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/types"
@@ -16,6 +17,7 @@ import (
 // generated one. Names and IDs are unique; on any error nothing is left
 // allocated, registered or stored.
 func (c *controller) NewNetwork(networkType, name string, id string, options ...NetworkOption) (nw Network, err error) {
+	defer c.ops.End(opstats.NetworkCreate, time.Now(), &err)
 	if name == GatewayNetworkName {
 		return nil, types.ForbiddenErrorf("network name %s is reserved for the controller's default gateway network", name)
 	}
@@ -202,7 +204,8 @@ func (c *controller) NetworkByID(id string) (Network, error) {
 // Delete deletes the network. A network with endpoints is not deleted
 // (ActiveEndpointsError); the default gateway network is the controller's
 // to delete (ForbiddenError).
-func (n *network) Delete() error {
+func (n *network) Delete() (err error) {
+	defer n.ctrl.ops.End(opstats.NetworkDelete, time.Now(), &err)
 	if err := n.ctrl.checkRunning(); err != nil {
 		return err
 	}

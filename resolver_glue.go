@@ -87,7 +87,7 @@ func (r *sandboxResolver) Start() error {
 		defer h.Close()
 	}
 	dcfg := r.sb.ctrl.config().Daemon.DNS
-	cfg := resolver.Config{ForwardTimeout: dcfg.ForwardTimeout, Upstreams: r.ext}
+	cfg := resolver.Config{ForwardTimeout: dcfg.ForwardTimeout, Upstreams: r.ext, Stats: &r.sb.ctrl.dnsStats}
 	if dcfg.DirectBind {
 		cfg.Mode = resolver.ModeDirect
 	}

@@ -2,6 +2,9 @@ package libnetwork
 
 import (
 	"strings"
+	"time"
+
+	"github.com/cnmkit/libnetwork/internal/opstats"
 
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/osl"
@@ -12,7 +15,8 @@ import (
 // NewSandbox creates the sandbox of a container: a new network namespace
 // pinned at its key (or the host's namespace with OptionUseDefaultSandbox,
 // or none until SetKey with OptionUseExternalKey). One sandbox per container.
-func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (Sandbox, error) {
+func (c *controller) NewSandbox(containerID string, options ...SandboxOption) (_ Sandbox, err error) {
+	defer c.ops.End(opstats.SandboxCreate, time.Now(), &err)
 	if strings.TrimSpace(containerID) == "" {
 		return nil, types.BadRequestErrorf("invalid container ID %q", containerID)
 	}
@@ -224,7 +228,8 @@ func SandboxKeyWalker(out *Sandbox, key string) SandboxWalker {
 
 // Delete leaves and deletes every endpoint joined to the sandbox, then
 // destroys its namespace and forgets it.
-func (sb *sandbox) Delete() error {
+func (sb *sandbox) Delete() (err error) {
+	defer sb.ctrl.ops.End(opstats.SandboxDelete, time.Now(), &err)
 	if err := sb.ctrl.checkRunning(); err != nil {
 		return err
 	}

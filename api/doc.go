@@ -22,6 +22,7 @@
 //	DELETE /v1/sandboxes/{sandbox}                   204 (its endpoints are deleted too)
 //	POST   /v1/sandboxes/{sandbox}/attach            AttachRequest -> Sandbox
 //	POST   /v1/sandboxes/{sandbox}/detach            AttachRequest -> Sandbox
+//	GET    /metrics                                  Prometheus text format (libnetwork.NewCollector, Go runtime, process)
 //
 // A network created with an explicit "id" has that ID: the way to create
 // one multi-host (overlay) network on every host of a cluster is to create

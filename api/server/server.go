@@ -56,6 +56,7 @@ func New(c libnetwork.NetworkController, st *State) *Server {
 	}
 	s.mux.Handle("GET /v1/cluster", serve(s.cluster))
 	s.mux.HandleFunc("GET /v1/cluster/diagnostics", s.clusterDiagnostics)
+	s.mux.Handle("GET /metrics", metricsHandler(c))
 	s.mux.Handle("/", http.HandlerFunc(s.noRoute))
 	return s
 }
