@@ -35,7 +35,7 @@ func (s *Server) createNetwork(r *http.Request) (int, interface{}, error) {
 		return 0, nil, err
 	}
 	opts := []libnetwork.NetworkOption{
-		libnetwork.NetworkOptionIpam(req.IPAMDriver, "", v4, v6, nil),
+		libnetwork.NetworkOptionIpam(req.IPAMDriver, "", v4, v6, req.IPAMOptions),
 		libnetwork.NetworkOptionEnableIPv6(req.IPv6),
 		libnetwork.NetworkOptionDriverOpts(req.Options),
 		libnetwork.NetworkOptionLabels(req.Labels),
@@ -151,10 +151,10 @@ func sameIPAM(a, b string) bool {
 // networkView is the API's form of n.
 func networkView(n libnetwork.Network) api.Network {
 	info := n.Info()
-	ipamDrv, _, v4cfg, v6cfg := info.IpamConfig()
+	ipamDrv, ipamOpts, v4cfg, v6cfg := info.IpamConfig()
 	v4info, v6info := info.IpamInfo()
 	out := api.Network{
-		ID: n.ID(), Name: n.Name(), Driver: n.Type(), Scope: info.Scope(), IPAMDriver: ipamDrv,
+		ID: n.ID(), Name: n.Name(), Driver: n.Type(), Scope: info.Scope(), IPAMDriver: ipamDrv, IPAMOptions: ipamOpts,
 		IPAM: []api.IPAMConfig{}, IPv6: info.IPv6Enabled(), Internal: info.Internal(),
 		Options: info.DriverOptions(), Labels: info.Labels(), Created: info.Created(),
 		Endpoints: []api.EndpointSummary{},
@@ -184,7 +184,7 @@ func poolViews(cfg []*libnetwork.IpamConf, info []*libnetwork.IpamInfo) []api.IP
 	var out []api.IPAMConfig
 	if len(info) == 0 {
 		for _, c := range cfg {
-			out = append(out, api.IPAMConfig{Subnet: c.PreferredPool, Gateway: c.Gateway, IPRange: c.SubPool})
+			out = append(out, api.IPAMConfig{Subnet: c.PreferredPool, Gateway: c.Gateway, IPRange: c.SubPool, AuxAddresses: c.AuxAddresses})
 		}
 		return out
 	}
@@ -198,7 +198,7 @@ func poolViews(cfg []*libnetwork.IpamConf, info []*libnetwork.IpamInfo) []api.IP
 		}
 		for _, c := range cfg {
 			if c.PreferredPool == v.Subnet {
-				v.IPRange = c.SubPool
+				v.IPRange, v.AuxAddresses = c.SubPool, c.AuxAddresses
 			}
 		}
 		out = append(out, v)

@@ -136,6 +136,9 @@ func ipamConfigs(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 			}
 			conf.SubPool = rng.String()
 		}
+		if conf.AuxAddresses, err = auxAddresses(f+".aux_addresses", c.AuxAddresses, sub); err != nil {
+			return nil, nil, err
+		}
 		if isV4(sub.IP) {
 			v4 = append(v4, conf)
 		} else {
@@ -143,6 +146,32 @@ func ipamConfigs(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 		}
 	}
 	return v4, v6, nil
+}
+
+// auxAddresses checks a pool's auxiliary addresses: named, in the subnet,
+// not its network address.
+func auxAddresses(field string, m map[string]string, sub *net.IPNet) (map[string]string, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	if err := checkMapKeys(field, m); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		f := field + "." + k
+		ip := net.ParseIP(v)
+		switch {
+		case ip == nil:
+			return nil, badField(f, "invalid IP address %q", v)
+		case isV4(ip) != isV4(sub.IP) || !sub.Contains(ip):
+			return nil, badField(f, "%s is not in subnet %s", v, sub)
+		case ip.Equal(sub.IP):
+			return nil, badField(f, "%s is the subnet's network address", v)
+		}
+		out[k] = ip.String()
+	}
+	return out, nil
 }
 
 // validateNetworkCreate checks a network creation request.
@@ -167,6 +196,9 @@ func validateNetworkCreate(req *api.NetworkCreate) (v4, v6 []*ipamConf, err erro
 		return nil, nil, err
 	}
 	if err := checkMapKeys("labels", req.Labels); err != nil {
+		return nil, nil, err
+	}
+	if err := checkMapKeys("ipam_options", req.IPAMOptions); err != nil {
 		return nil, nil, err
 	}
 	return ipamConfigs(req)
