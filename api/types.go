@@ -20,14 +20,12 @@ type Info struct {
 	OSArch    string `json:"os_arch"`
 }
 
-// IPAMConfig is one address pool of a network: a subnet, its gateway,
-// the range endpoints get their addresses from, and auxiliary addresses
-// (by name) the network's driver uses and endpoints must not get.
+// IPAMConfig is one address pool of a network: a subnet, its gateway and
+// the range endpoints get their addresses from.
 type IPAMConfig struct {
-	Subnet       string            `json:"subnet"`
-	Gateway      string            `json:"gateway,omitempty"`
-	IPRange      string            `json:"ip_range,omitempty"`
-	AuxAddresses map[string]string `json:"aux_addresses,omitempty"`
+	Subnet  string `json:"subnet"`
+	Gateway string `json:"gateway,omitempty"`
+	IPRange string `json:"ip_range,omitempty"`
 }
 
 // NetworkCreate is the body of POST /v1/networks. ID, when set, is the
@@ -41,10 +39,14 @@ type NetworkCreate struct {
 	IPAM       []IPAMConfig `json:"ipam,omitempty"`
 	// IPAMOptions are options of the IPAM driver.
 	IPAMOptions map[string]string `json:"ipam_options,omitempty"`
-	IPv6        bool              `json:"ipv6,omitempty"`
-	Internal    bool              `json:"internal,omitempty"`
-	Options     map[string]string `json:"options,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
+	// AuxAddresses are addresses (by name) the network's driver uses,
+	// which endpoints must not get; each belongs to the pool whose subnet
+	// contains it.
+	AuxAddresses map[string]string `json:"aux_addresses,omitempty"`
+	IPv6         bool              `json:"ipv6,omitempty"`
+	Internal     bool              `json:"internal,omitempty"`
+	Options      map[string]string `json:"options,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
 }
 
 // Network is a network as the API shows it.
@@ -57,12 +59,14 @@ type Network struct {
 	IPAM       []IPAMConfig `json:"ipam"`
 	// IPAMOptions are the IPAM driver's options the network was created with.
 	IPAMOptions map[string]string `json:"ipam_options,omitempty"`
-	IPv6        bool              `json:"ipv6"`
-	Internal    bool              `json:"internal"`
-	Options     map[string]string `json:"options"`
-	Labels      map[string]string `json:"labels"`
-	Created     time.Time         `json:"created"`
-	Endpoints   []EndpointSummary `json:"endpoints"`
+	// AuxAddresses are the auxiliary addresses of its pools, by name.
+	AuxAddresses map[string]string `json:"aux_addresses,omitempty"`
+	IPv6         bool              `json:"ipv6"`
+	Internal     bool              `json:"internal"`
+	Options      map[string]string `json:"options"`
+	Labels       map[string]string `json:"labels"`
+	Created      time.Time         `json:"created"`
+	Endpoints    []EndpointSummary `json:"endpoints"`
 }
 
 // EndpointSummary names an endpoint of a network; Sandbox is the name of

@@ -162,6 +162,14 @@ func networkView(n libnetwork.Network) api.Network {
 	if out.Labels == nil {
 		out.Labels = map[string]string{}
 	}
+	for _, c := range append(v4cfg, v6cfg...) {
+		for k, v := range c.AuxAddresses {
+			if out.AuxAddresses == nil {
+				out.AuxAddresses = map[string]string{}
+			}
+			out.AuxAddresses[k] = v
+		}
+	}
 	out.IPAM = append(out.IPAM, poolViews(v4cfg, v4info)...)
 	out.IPAM = append(out.IPAM, poolViews(v6cfg, v6info)...)
 	for _, ep := range n.Endpoints() {
@@ -184,7 +192,7 @@ func poolViews(cfg []*libnetwork.IpamConf, info []*libnetwork.IpamInfo) []api.IP
 	var out []api.IPAMConfig
 	if len(info) == 0 {
 		for _, c := range cfg {
-			out = append(out, api.IPAMConfig{Subnet: c.PreferredPool, Gateway: c.Gateway, IPRange: c.SubPool, AuxAddresses: c.AuxAddresses})
+			out = append(out, api.IPAMConfig{Subnet: c.PreferredPool, Gateway: c.Gateway, IPRange: c.SubPool})
 		}
 		return out
 	}
@@ -198,7 +206,7 @@ func poolViews(cfg []*libnetwork.IpamConf, info []*libnetwork.IpamInfo) []api.IP
 		}
 		for _, c := range cfg {
 			if c.PreferredPool == v.Subnet {
-				v.IPRange, v.AuxAddresses = c.SubPool, c.AuxAddresses
+				v.IPRange = c.SubPool
 			}
 		}
 		out = append(out, v)

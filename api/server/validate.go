@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cnmkit/libnetwork/api"
@@ -96,6 +97,7 @@ func isV4(ip net.IP) bool { return ip.To4() != nil }
 // ipamConfigs checks a network's pools and returns them by IP version.
 func ipamConfigs(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 	var seen []*net.IPNet
+	var confs []*ipamConf
 	for i, c := range req.IPAM {
 		f := fmt.Sprintf("ipam[%d]", i)
 		sub, err := parseSubnet(f+".subnet", c.Subnet)
@@ -136,42 +138,46 @@ func ipamConfigs(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 			}
 			conf.SubPool = rng.String()
 		}
-		if conf.AuxAddresses, err = auxAddresses(f+".aux_addresses", c.AuxAddresses, sub); err != nil {
-			return nil, nil, err
-		}
 		if isV4(sub.IP) {
 			v4 = append(v4, conf)
 		} else {
 			v6 = append(v6, conf)
 		}
+		confs = append(confs, conf)
+	}
+	if err := auxAddresses(req.AuxAddresses, seen, confs); err != nil {
+		return nil, nil, err
 	}
 	return v4, v6, nil
 }
 
-// auxAddresses checks a pool's auxiliary addresses: named, in the subnet,
-// not its network address.
-func auxAddresses(field string, m map[string]string, sub *net.IPNet) (map[string]string, error) {
-	if len(m) == 0 {
-		return nil, nil
+// auxAddresses puts each auxiliary address in the pool (confs, of subnets
+// subs) whose subnet contains it.
+func auxAddresses(m map[string]string, subs []*net.IPNet, confs []*ipamConf) error {
+	if err := checkMapKeys("aux_addresses", m); err != nil {
+		return err
 	}
-	if err := checkMapKeys(field, m); err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(m))
 	for k, v := range m {
-		f := field + "." + k
+		f := "aux_addresses." + k
 		ip := net.ParseIP(v)
-		switch {
-		case ip == nil:
-			return nil, badField(f, "invalid IP address %q", v)
-		case isV4(ip) != isV4(sub.IP) || !sub.Contains(ip):
-			return nil, badField(f, "%s is not in subnet %s", v, sub)
-		case ip.Equal(sub.IP):
-			return nil, badField(f, "%s is the subnet's network address", v)
+		if ip == nil {
+			return badField(f, "invalid IP address %q", v)
 		}
-		out[k] = ip.String()
+		i := slices.IndexFunc(subs, func(s *net.IPNet) bool { return isV4(s.IP) == isV4(ip) && s.Contains(ip) })
+		switch {
+		case len(subs) == 0:
+			return badField(f, "%s=%s needs a subnet in ipam", k, v)
+		case i < 0:
+			return badField(f, "%s=%s is in none of the subnets", k, v)
+		case ip.Equal(subs[i].IP):
+			return badField(f, "%s is the network address of subnet %s", v, subs[i])
+		}
+		if confs[i].AuxAddresses == nil {
+			confs[i].AuxAddresses = map[string]string{}
+		}
+		confs[i].AuxAddresses[k] = ip.String()
 	}
-	return out, nil
+	return nil
 }
 
 // validateNetworkCreate checks a network creation request.

@@ -65,7 +65,7 @@ func (e *env) networkCreate(o *networkCreateOpts, name string) int {
 	req.Name = name
 	pools, err := ipamFromFlags(o.subnets, o.gateways, o.ranges)
 	if err == nil {
-		err = addAuxAddresses(pools, o.aux)
+		req.AuxAddresses, err = parseAuxAddresses(o.aux, pools)
 	}
 	if err == nil {
 		err = checkIPv6Subnets(pools, req.IPv6)
@@ -100,37 +100,38 @@ func (e *env) networkCreate(o *networkCreateOpts, name string) int {
 	return exitOK
 }
 
-// addAuxAddresses puts each --aux-address NAME=IP in the pool whose subnet
-// contains it (the only pool when there is one: the daemon checks it).
-func addAuxAddresses(pools []api.IPAMConfig, aux []string) error {
+// parseAuxAddresses reads the --aux-address NAME=IP flags; each must be in
+// one of the subnets (the daemon puts it in that pool).
+func parseAuxAddresses(aux []string, pools []api.IPAMConfig) (map[string]string, error) {
+	if len(aux) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
 	for _, a := range aux {
 		name, v, ok := strings.Cut(a, "=")
 		ip := net.ParseIP(v)
 		if !ok || name == "" || ip == nil {
-			return fmt.Errorf("invalid --aux-address %q: want NAME=IP", a)
+			return nil, fmt.Errorf("invalid --aux-address %q: want NAME=IP", a)
 		}
-		i := -1
-		for j, p := range pools {
-			if _, sub, err := net.ParseCIDR(p.Subnet); len(pools) == 1 || (err == nil && sub.Contains(ip)) {
-				i = j
-				break
+		if len(pools) == 0 {
+			return nil, fmt.Errorf("--aux-address %s needs a --subnet", a)
+		}
+		in, parsed := false, 0
+		for _, p := range pools {
+			if _, sub, err := net.ParseCIDR(p.Subnet); err == nil {
+				parsed++
+				in = in || sub.Contains(ip)
 			}
 		}
-		switch {
-		case len(pools) == 0:
-			return fmt.Errorf("--aux-address %s needs a --subnet", a)
-		case i < 0:
-			return fmt.Errorf("--aux-address %s is in none of the subnets", a)
+		if !in && parsed == len(pools) {
+			return nil, fmt.Errorf("--aux-address %s is in none of the subnets", a)
 		}
-		if _, dup := pools[i].AuxAddresses[name]; dup {
-			return fmt.Errorf("--aux-address %s: %s is given twice", a, name)
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--aux-address %s: %s is given twice", a, name)
 		}
-		if pools[i].AuxAddresses == nil {
-			pools[i].AuxAddresses = map[string]string{}
-		}
-		pools[i].AuxAddresses[name] = v
+		out[name] = v
 	}
-	return nil
+	return out, nil
 }
 
 // checkIPv6Subnets refuses an IPv6 --subnet without --ipv6, in the

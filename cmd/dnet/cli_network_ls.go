@@ -112,9 +112,6 @@ func printNetwork(e *env, n api.Network) {
 		if p.IPRange != "" {
 			s += " range " + p.IPRange
 		}
-		if len(p.AuxAddresses) > 0 {
-			s += " aux " + labelString(p.AuxAddresses)
-		}
 		pools = append(pools, s)
 	}
 	var eps []string
@@ -135,6 +132,7 @@ func printNetwork(e *env, n api.Network) {
 		{"Scope", n.Scope},
 		{"IPAM driver", n.IPAMDriver},
 		{"IPAM options", mapString(n.IPAMOptions)},
+		{"Aux addresses", mapString(n.AuxAddresses)},
 		{"Subnets", joinOrDash(pools)},
 		{"IPv6", strconv.FormatBool(n.IPv6)},
 		{"Internal", strconv.FormatBool(n.Internal)},

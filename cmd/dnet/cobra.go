@@ -149,6 +149,7 @@ func (e *env) groupRun(c *cobra.Command, args []string) error {
 		return c.Help()
 	}
 	msg := fmt.Sprintf("unknown command %q", args[0])
+	c.SuggestionsMinimumDistance = 2
 	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += fmt.Sprintf(" (did you mean %q?)", s[0])
 	}
