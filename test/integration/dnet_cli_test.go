@@ -193,6 +193,8 @@ func testDnetCLIUsage(t *testing.T, bins dnetBinaries) {
 		{"endpoint", "--help"}, {"endpoint", "create", "--help"}, {"endpoint", "ls", "--help"}, {"endpoint", "inspect", "--help"}, {"endpoint", "rm", "--help"},
 		{"sandbox", "help"}, {"sandbox", "create", "--help"}, {"sandbox", "ls", "--help"}, {"sandbox", "inspect", "--help"}, {"sandbox", "rm", "--help"},
 		{"sandbox", "attach", "--help"}, {"sandbox", "detach", "--help"},
+		{"network", "connect", "--help"}, {"network", "disconnect", "--help"}, {"network", "prune", "--help"}, {"version", "--help"},
+		{"help", "network"}, {"network", "help"},
 	}
 	for _, args := range helps {
 		out, errOut, code := dnetRun(t, bins.cli, args...)
@@ -214,6 +216,8 @@ func testDnetCLIUsage(t *testing.T, bins dnetBinaries) {
 		{"daemon", "--log-level", "loud"}, {"daemon", "--default-bridge", "maybe"}, {"daemon", "--config", "/nonexistent/dnet.json"},
 		{"-H", "ftp://x", "network", "ls"},
 		{"demo", "extra"},
+		{"network", "connect", "n"}, {"network", "disconnect"}, {"network", "prune", "extra"}, {"network", "ls", "--filter", "bogus=1"},
+		{"network", "ls", "--format", "{{.Name"}, {"network", "create", "--aux-address", "x", "n"}, {"version", "extra"},
 	}
 	for _, args := range usage {
 		_, errOut, code := dnetRun(t, bins.cli, args...)
