@@ -79,7 +79,7 @@ func (e *env) networkListCmd() *cobra.Command {
 	}
 	f := c.Flags()
 	f.BoolVarP(&all, "all", "a", false, "show the default gateway network (cnm_gwbridge) too")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter `KEY=VALUE` (repeatable; see above)")
+	f.StringArrayVarP(&filters, "filter", "f", nil, "only the networks that pass `KEY=VALUE` (repeatable; see Filters above)")
 	o.register(f)
 	return c
 }
