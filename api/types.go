@@ -12,6 +12,12 @@ type Info struct {
 	DataDir      string `json:"data_dir"`
 	ExecRoot     string `json:"exec_root"`
 	PID          int    `json:"pid"`
+	// Version is the daemon's release ("dev" for a development build);
+	// GitCommit its VCS revision when the build has one.
+	Version   string `json:"version"`
+	GitCommit string `json:"git_commit,omitempty"`
+	GoVersion string `json:"go_version"`
+	OSArch    string `json:"os_arch"`
 }
 
 // IPAMConfig is one address pool of a network: a subnet, its gateway and
@@ -26,31 +32,41 @@ type IPAMConfig struct {
 // network's ID (else one is generated): an orchestrator creates a
 // multi-host network with the same ID and options on every host.
 type NetworkCreate struct {
-	ID         string            `json:"id,omitempty"`
-	Name       string            `json:"name"`
-	Driver     string            `json:"driver"`
-	IPAMDriver string            `json:"ipam_driver,omitempty"`
-	IPAM       []IPAMConfig      `json:"ipam,omitempty"`
-	IPv6       bool              `json:"ipv6,omitempty"`
-	Internal   bool              `json:"internal,omitempty"`
-	Options    map[string]string `json:"options,omitempty"`
-	Labels     map[string]string `json:"labels,omitempty"`
+	ID         string       `json:"id,omitempty"`
+	Name       string       `json:"name"`
+	Driver     string       `json:"driver"`
+	IPAMDriver string       `json:"ipam_driver,omitempty"`
+	IPAM       []IPAMConfig `json:"ipam,omitempty"`
+	// IPAMOptions are options of the IPAM driver.
+	IPAMOptions map[string]string `json:"ipam_options,omitempty"`
+	// AuxAddresses are addresses (by name) the network's driver uses,
+	// which endpoints must not get; each belongs to the pool whose subnet
+	// contains it.
+	AuxAddresses map[string]string `json:"aux_addresses,omitempty"`
+	IPv6         bool              `json:"ipv6,omitempty"`
+	Internal     bool              `json:"internal,omitempty"`
+	Options      map[string]string `json:"options,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
 }
 
 // Network is a network as the API shows it.
 type Network struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Driver     string            `json:"driver"`
-	Scope      string            `json:"scope"`
-	IPAMDriver string            `json:"ipam_driver"`
-	IPAM       []IPAMConfig      `json:"ipam"`
-	IPv6       bool              `json:"ipv6"`
-	Internal   bool              `json:"internal"`
-	Options    map[string]string `json:"options"`
-	Labels     map[string]string `json:"labels"`
-	Created    time.Time         `json:"created"`
-	Endpoints  []EndpointSummary `json:"endpoints"`
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Driver     string       `json:"driver"`
+	Scope      string       `json:"scope"`
+	IPAMDriver string       `json:"ipam_driver"`
+	IPAM       []IPAMConfig `json:"ipam"`
+	// IPAMOptions are the IPAM driver's options the network was created with.
+	IPAMOptions map[string]string `json:"ipam_options,omitempty"`
+	// AuxAddresses are the auxiliary addresses of its pools, by name.
+	AuxAddresses map[string]string `json:"aux_addresses,omitempty"`
+	IPv6         bool              `json:"ipv6"`
+	Internal     bool              `json:"internal"`
+	Options      map[string]string `json:"options"`
+	Labels       map[string]string `json:"labels"`
+	Created      time.Time         `json:"created"`
+	Endpoints    []EndpointSummary `json:"endpoints"`
 }
 
 // EndpointSummary names an endpoint of a network; Sandbox is the name of

@@ -35,7 +35,7 @@ func (s *Server) createNetwork(r *http.Request) (int, interface{}, error) {
 		return 0, nil, err
 	}
 	opts := []libnetwork.NetworkOption{
-		libnetwork.NetworkOptionIpam(req.IPAMDriver, "", v4, v6, nil),
+		libnetwork.NetworkOptionIpam(req.IPAMDriver, "", v4, v6, req.IPAMOptions),
 		libnetwork.NetworkOptionEnableIPv6(req.IPv6),
 		libnetwork.NetworkOptionDriverOpts(req.Options),
 		libnetwork.NetworkOptionLabels(req.Labels),
@@ -151,16 +151,24 @@ func sameIPAM(a, b string) bool {
 // networkView is the API's form of n.
 func networkView(n libnetwork.Network) api.Network {
 	info := n.Info()
-	ipamDrv, _, v4cfg, v6cfg := info.IpamConfig()
+	ipamDrv, ipamOpts, v4cfg, v6cfg := info.IpamConfig()
 	v4info, v6info := info.IpamInfo()
 	out := api.Network{
-		ID: n.ID(), Name: n.Name(), Driver: n.Type(), Scope: info.Scope(), IPAMDriver: ipamDrv,
+		ID: n.ID(), Name: n.Name(), Driver: n.Type(), Scope: info.Scope(), IPAMDriver: ipamDrv, IPAMOptions: ipamOpts,
 		IPAM: []api.IPAMConfig{}, IPv6: info.IPv6Enabled(), Internal: info.Internal(),
 		Options: info.DriverOptions(), Labels: info.Labels(), Created: info.Created(),
 		Endpoints: []api.EndpointSummary{},
 	}
 	if out.Labels == nil {
 		out.Labels = map[string]string{}
+	}
+	for _, c := range append(v4cfg, v6cfg...) {
+		for k, v := range c.AuxAddresses {
+			if out.AuxAddresses == nil {
+				out.AuxAddresses = map[string]string{}
+			}
+			out.AuxAddresses[k] = v
+		}
 	}
 	out.IPAM = append(out.IPAM, poolViews(v4cfg, v4info)...)
 	out.IPAM = append(out.IPAM, poolViews(v6cfg, v6info)...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cnmkit/libnetwork"
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/cnmkit/libnetwork/internal/version"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
 )
@@ -93,11 +94,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) info(*http.Request) (int, interface{}, error) {
 	cfg := s.c.Config()
+	v := version.Get()
 	return http.StatusOK, api.Info{
 		APIVersion:   api.Version,
 		ControllerID: s.c.ID(),
 		DataDir:      cfg.Daemon.DataDir,
 		ExecRoot:     cfg.Daemon.ExecRoot,
 		PID:          os.Getpid(),
+		Version:      v.Version,
+		GitCommit:    v.GitCommit,
+		GoVersion:    v.GoVersion,
+		OSArch:       v.OSArch,
 	}, nil
 }

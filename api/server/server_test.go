@@ -51,6 +51,12 @@ func TestValidateNetworkCreate(t *testing.T) {
 		v4[0].Gateway != "10.1.255.254" || v6[0].Gateway != "fd00:1::1" {
 		t.Fatalf("valid request: %+v %+v %v", v4, v6, err)
 	}
+	// Auxiliary addresses go to the pool whose subnet contains them.
+	req.AuxAddresses = map[string]string{"r4": "10.1.0.9", "r6": "fd00:1::9"}
+	v4, v6, err = validateNetworkCreate(&req)
+	if err != nil || v4[0].AuxAddresses["r4"] != "10.1.0.9" || len(v4[0].AuxAddresses) != 1 || v6[0].AuxAddresses["r6"] != "fd00:1::9" {
+		t.Fatalf("aux addresses: %+v %+v %v", v4, v6, err)
+	}
 	for _, c := range []struct {
 		req   api.NetworkCreate
 		field string
@@ -66,6 +72,12 @@ func TestValidateNetworkCreate(t *testing.T) {
 		{api.NetworkCreate{Name: "n", Driver: "b", IPAM: []api.IPAMConfig{{Subnet: "10.0.0.0/24", Gateway: "fd00::1"}}}, "ipam[0].gateway"},
 		{api.NetworkCreate{Name: "n", Driver: "b", IPAM: []api.IPAMConfig{{Subnet: "10.0.0.0/24", IPRange: "10.0.0.0/23"}}}, "ipam[0].ip_range"},
 		{api.NetworkCreate{Name: "n", Driver: "b", IPAM: []api.IPAMConfig{{Subnet: "10.0.0.0/24", IPRange: "10.0.0.1/25"}}}, "ipam[0].ip_range"},
+		{api.NetworkCreate{Name: "n", Driver: "b", IPAMOptions: map[string]string{"": "x"}}, "ipam_options"},
+		{api.NetworkCreate{Name: "n", Driver: "b", AuxAddresses: map[string]string{"r": "10.0.0.1"}}, "aux_addresses.r"},
+		{api.NetworkCreate{Name: "n", Driver: "b", IPAM: []api.IPAMConfig{{Subnet: "10.0.0.0/24"}}, AuxAddresses: map[string]string{"r": "x"}}, "aux_addresses.r"},
+		{api.NetworkCreate{Name: "n", Driver: "b", IPAM: []api.IPAMConfig{{Subnet: "10.0.0.0/24"}}, AuxAddresses: map[string]string{"r": "10.0.1.1"}}, "aux_addresses.r"},
+		{api.NetworkCreate{Name: "n", Driver: "b", IPAM: []api.IPAMConfig{{Subnet: "10.0.0.0/24"}}, AuxAddresses: map[string]string{"r": "10.0.0.0"}}, "aux_addresses.r"},
+		{api.NetworkCreate{Name: "n", Driver: "b", IPAM: []api.IPAMConfig{{Subnet: "10.0.0.0/24"}}, AuxAddresses: map[string]string{"a b": "10.0.0.1"}}, "aux_addresses"},
 	} {
 		_, _, err := validateNetworkCreate(&c.req)
 		fe, ok := err.(*fieldError)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cnmkit/libnetwork/api"
@@ -96,6 +97,7 @@ func isV4(ip net.IP) bool { return ip.To4() != nil }
 // ipamConfigs checks a network's pools and returns them by IP version.
 func ipamConfigs(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 	var seen []*net.IPNet
+	var confs []*ipamConf
 	for i, c := range req.IPAM {
 		f := fmt.Sprintf("ipam[%d]", i)
 		sub, err := parseSubnet(f+".subnet", c.Subnet)
@@ -141,8 +143,41 @@ func ipamConfigs(req *api.NetworkCreate) (v4, v6 []*ipamConf, err error) {
 		} else {
 			v6 = append(v6, conf)
 		}
+		confs = append(confs, conf)
+	}
+	if err := auxAddresses(req.AuxAddresses, seen, confs); err != nil {
+		return nil, nil, err
 	}
 	return v4, v6, nil
+}
+
+// auxAddresses puts each auxiliary address in the pool (confs, of subnets
+// subs) whose subnet contains it.
+func auxAddresses(m map[string]string, subs []*net.IPNet, confs []*ipamConf) error {
+	if err := checkMapKeys("aux_addresses", m); err != nil {
+		return err
+	}
+	for k, v := range m {
+		f := "aux_addresses." + k
+		ip := net.ParseIP(v)
+		if ip == nil {
+			return badField(f, "invalid IP address %q", v)
+		}
+		i := slices.IndexFunc(subs, func(s *net.IPNet) bool { return isV4(s.IP) == isV4(ip) && s.Contains(ip) })
+		switch {
+		case len(subs) == 0:
+			return badField(f, "%s=%s needs a subnet in ipam", k, v)
+		case i < 0:
+			return badField(f, "%s=%s is in none of the subnets", k, v)
+		case ip.Equal(subs[i].IP):
+			return badField(f, "%s is the network address of subnet %s", v, subs[i])
+		}
+		if confs[i].AuxAddresses == nil {
+			confs[i].AuxAddresses = map[string]string{}
+		}
+		confs[i].AuxAddresses[k] = ip.String()
+	}
+	return nil
 }
 
 // validateNetworkCreate checks a network creation request.
@@ -167,6 +202,9 @@ func validateNetworkCreate(req *api.NetworkCreate) (v4, v6 []*ipamConf, err erro
 		return nil, nil, err
 	}
 	if err := checkMapKeys("labels", req.Labels); err != nil {
+		return nil, nil, err
+	}
+	if err := checkMapKeys("ipam_options", req.IPAMOptions); err != nil {
 		return nil, nil, err
 	}
 	return ipamConfigs(req)

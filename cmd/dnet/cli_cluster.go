@@ -5,44 +5,33 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
-const clusterUsage = `Usage: dnet cluster COMMAND
-
-Commands:
-  info   show this node, its peers and its gossip networks
-  diag   dump the gossip database (JSON)
-
-Run 'dnet cluster COMMAND --help' for a command's options.
-`
-
-var clusterCommands = map[string]subcommand{
-	"info": clusterInfo,
-	"diag": clusterDiag,
+// clusterCmd is "dnet cluster" and its commands.
+func (e *env) clusterCmd() *cobra.Command {
+	var format formatFlag
+	info := &cobra.Command{
+		Use: "info [OPTIONS]", Short: "Show this node, its peers and its gossip networks",
+		Long: "Show this node's cluster configuration, its peers and the networks whose\ngossip it takes part in.",
+		Args: noArgs, RunE: runE(func([]string) int { return clusterInfo(e, format) }),
+	}
+	formatFlagVar(info.Flags(), &format)
+	var nid, tbl string
+	var all bool
+	diag := &cobra.Command{
+		Use: "diag [OPTIONS]", Short: "Dump the gossip database (JSON)",
+		Long: "Dump this node's gossip database as JSON: peers, networks and entries.",
+		Args: noArgs, RunE: runE(func([]string) int { return clusterDiag(e, nid, tbl, all) }),
+	}
+	diag.Flags().StringVar(&nid, "network", "", "only this network (its full `ID`)")
+	diag.Flags().StringVar(&tbl, "table", "", "only this table `NAME`")
+	diag.Flags().BoolVar(&all, "all", false, "include deleted and hidden entries")
+	return e.group("cluster", "Show the cluster's peers and gossip state", nil, info, diag)
 }
 
-const clusterInfoUsage = `Usage: dnet cluster info [OPTIONS]
-
-Show this node's cluster configuration, its peers and the networks whose
-gossip it takes part in.
-
-Options:
-      --format FORMAT  table or json
-  -H, --host ADDR      daemon address
-`
-
-func clusterInfo(e *env, args []string) int {
-	fs := newFlagSet("cluster info", clusterInfoUsage)
-	e.hostFlag(fs)
-	var format formatFlag
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if len(pos) != 0 {
-		return e.usageError("cluster info", "unexpected arguments %q", pos)
-	}
+func clusterInfo(e *env, format formatFlag) int {
 	c, err := e.client()
 	if err != nil {
 		return e.usageError("cluster info", "%v", err)
@@ -80,32 +69,7 @@ func clusterInfo(e *env, args []string) int {
 	return exitOK
 }
 
-const clusterDiagUsage = `Usage: dnet cluster diag [OPTIONS]
-
-Dump this node's gossip database as JSON: peers, networks and entries.
-
-Options:
-      --network ID   only this network (its full ID)
-      --table NAME   only this table
-      --all          include deleted and hidden entries
-  -H, --host ADDR    daemon address
-`
-
-func clusterDiag(e *env, args []string) int {
-	fs := newFlagSet("cluster diag", clusterDiagUsage)
-	e.hostFlag(fs)
-	var nid, tbl string
-	var all bool
-	fs.StringVar(&nid, "network", "", "")
-	fs.StringVar(&tbl, "table", "", "")
-	fs.BoolVar(&all, "all", false, "")
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if len(pos) != 0 {
-		return e.usageError("cluster diag", "unexpected arguments %q", pos)
-	}
+func clusterDiag(e *env, nid, tbl string, all bool) int {
 	c, err := e.client()
 	if err != nil {
 		return e.usageError("cluster diag", "%v", err)

@@ -5,97 +5,91 @@ import (
 	"fmt"
 
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/spf13/cobra"
 )
 
-const endpointUsage = `Usage: dnet endpoint COMMAND
-
-Commands:
-  create   create an endpoint on a network
-  ls       list endpoints
-  inspect  show endpoints
-  rm       remove endpoints
-
-Run 'dnet endpoint COMMAND --help' for a command's options.
-`
-
-var endpointCommands = map[string]subcommand{
-	"create":  endpointCreate,
-	"ls":      endpointList,
-	"inspect": endpointInspect,
-	"rm":      endpointRemove,
+// endpointCmd is "dnet endpoint" and its commands.
+func (e *env) endpointCmd() *cobra.Command {
+	return e.group("endpoint", "Manage endpoints", []string{"endpoints", "ep"},
+		e.endpointCreateCmd(), e.endpointListCmd(), e.endpointInspectCmd(), e.endpointRemoveCmd())
 }
 
-const endpointCreateUsage = `Usage: dnet endpoint create --network NETWORK [OPTIONS] NAME
+// networkFlag registers the -n/--network of the endpoint commands.
+func networkFlag(c *cobra.Command, network *string, usage string) {
+	c.Flags().StringVarP(network, "network", "n", "", usage)
+}
 
-Create an endpoint (an address on a network, for a sandbox to attach).
+// needNetwork wraps a body that needs --network.
+func (e *env) needNetwork(name string, network *string, f func(args []string) int) func(*cobra.Command, []string) error {
+	return runE(func(args []string) int {
+		if *network == "" {
+			return e.usageError(name, "--network is required")
+		}
+		return f(args)
+	})
+}
 
-Options:
-  -n, --network NETWORK   the network (required)
-      --expose PORT[/PROTO]
-                          expose a port (repeatable)
-  -p, --publish [HOST_IP:][HOST_PORT[-END]:]PORT[/PROTO]
-                          publish a port on the host (repeatable)
-      --alias NAME        another DNS name of the endpoint (repeatable)
-      --ip IP             IPv4 address to ask for
-      --ip6 IP            IPv6 address to ask for
-      --no-dns            no embedded DNS for the sandbox through this endpoint
-      --format FORMAT     table (prints the ID) or json
-  -H, --host ADDR         daemon address
-`
+// endpointCreateOpts are the flags of endpoint create.
+type endpointCreateOpts struct {
+	network                  string
+	expose, publish, aliases listFlag
+	req                      api.EndpointCreate
+	format                   formatFlag
+}
 
-func endpointCreate(e *env, args []string) int {
-	fs := newFlagSet("endpoint create", endpointCreateUsage)
-	e.hostFlag(fs)
-	var network string
-	var expose, publish, aliases listFlag
-	var req api.EndpointCreate
-	var format formatFlag
-	fs.StringVar(&network, "n", "", "")
-	fs.StringVar(&network, "network", "", "")
-	fs.Var(&expose, "expose", "")
-	fs.Var(&publish, "p", "")
-	fs.Var(&publish, "publish", "")
-	fs.Var(&aliases, "alias", "")
-	fs.StringVar(&req.IPv4Address, "ip", "", "")
-	fs.StringVar(&req.IPv6Address, "ip6", "", "")
-	fs.BoolVar(&req.DisableResolution, "no-dns", false, "")
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
+func (e *env) endpointCreateCmd() *cobra.Command {
+	o := &endpointCreateOpts{}
+	c := &cobra.Command{
+		Use: "create --network NETWORK [OPTIONS] NAME", Short: "Create an endpoint on a network",
+		Long: "Create an endpoint (an address on a network, for a sandbox to attach).",
 	}
-	if network == "" {
-		return e.usageError("endpoint create", "--network is required")
-	}
-	if len(pos) != 1 {
-		return e.usageError("endpoint create", "want exactly one endpoint name, got %d arguments", len(pos))
-	}
-	req.Name = pos[0]
-	for _, x := range expose {
+	c.RunE = e.needNetwork("endpoint create", &o.network, func(args []string) int {
+		if len(args) != 1 {
+			return e.usageError("endpoint create", "want exactly one endpoint name, got %d arguments", len(args))
+		}
+		return e.endpointCreate(o, args[0])
+	})
+	networkFlag(c, &o.network, "the `NETWORK` (required)")
+	f := c.Flags()
+	f.Var(&o.expose, "expose", "expose a `PORT[/PROTO]` (repeatable)")
+	f.VarP(&o.publish, "publish", "p", "publish a port on the host: `[HOST_IP:][HOST_PORT[-END]:]PORT[/PROTO]` (repeatable)")
+	f.Var(&o.aliases, "alias", "another DNS `NAME` of the endpoint (repeatable)")
+	f.StringVar(&o.req.IPv4Address, "ip", "", "IPv4 `ADDRESS` to ask for")
+	f.StringVar(&o.req.IPv6Address, "ip6", "", "IPv6 `ADDRESS` to ask for")
+	f.BoolVar(&o.req.DisableResolution, "no-dns", false, "no embedded DNS for the sandbox through this endpoint")
+	formatFlagVar(f, &o.format)
+	f.Lookup("format").Usage = "output `FORMAT`: table (prints the ID) or json"
+	return c
+}
+
+func (e *env) endpointCreate(o *endpointCreateOpts, name string) int {
+	req := o.req
+	req.Name = name
+	for _, x := range o.expose {
 		p, err := parseExpose(x)
 		if err != nil {
 			return e.usageError("endpoint create", "--expose: %v", err)
 		}
 		req.ExposedPorts = append(req.ExposedPorts, p)
 	}
-	for _, x := range publish {
+	for _, x := range o.publish {
 		pb, err := parsePublish(x)
 		if err != nil {
 			return e.usageError("endpoint create", "--publish: %v", err)
 		}
 		req.PortBindings = append(req.PortBindings, pb)
 	}
-	req.Aliases = aliases
+	req.Aliases = o.aliases
 	c, err := e.client()
 	if err != nil {
 		return e.usageError("endpoint create", "%v", err)
 	}
 	defer c.Close()
-	ep, err := c.CreateEndpoint(context.Background(), network, req)
+	ep, err := c.CreateEndpoint(context.Background(), o.network, req)
 	if err != nil {
 		return e.fail("create endpoint "+req.Name, err)
 	}
-	if format == "json" {
+	if o.format == "json" {
 		printJSON(e.stdout, ep)
 	} else {
 		fmt.Fprintln(e.stdout, ep.ID)
@@ -103,72 +97,91 @@ func endpointCreate(e *env, args []string) int {
 	return exitOK
 }
 
-const endpointListUsage = `Usage: dnet endpoint ls [OPTIONS]
-
-List the endpoints of a network, or of every network.
-
-Options:
-  -n, --network NETWORK  only this network
-  -q, --quiet            print IDs only
-      --format FORMAT    table or json
-  -H, --host ADDR        daemon address
-`
-
-func endpointList(e *env, args []string) int {
-	var network string
-	return runList(e, args, lister[api.Endpoint]{
-		name: "endpoint ls", usage: endpointListUsage, what: "list endpoints",
-		flags: func(fs *flagSet) {
-			fs.StringVar(&network, "n", "", "")
-			fs.StringVar(&network, "network", "", "")
-		},
-		fetch:  func(c *api.Client) ([]api.Endpoint, error) { return c.Endpoints(bg, network) },
-		id:     func(ep api.Endpoint) string { return ep.ID },
-		header: []string{"NETWORK", "NAME", "ID", "ADDRESS", "SANDBOX", "PUBLISHED"},
-		row: func(ep api.Endpoint) []string {
-			var pub []string
-			for _, b := range ep.Published {
-				pub = append(pub, publishString(b))
-			}
-			return []string{ep.Network, ep.Name, shortID(ep.ID), orDash(ep.IPv4Address), orDash(ep.Sandbox), joinOrDash(pub)}
-		},
-	})
+// endpointRow is an endpoint as ls templates see it.
+type endpointRow struct {
+	Network, Name, ID, Address, IPv6Address, Sandbox, Published string
 }
 
-const endpointInspectUsage = `Usage: dnet endpoint inspect --network NETWORK [OPTIONS] ENDPOINT...
+var endpointHeader = endpointRow{Network: "NETWORK", Name: "NAME", ID: "ID", Address: "ADDRESS", IPv6Address: "IPV6 ADDRESS", Sandbox: "SANDBOX", Published: "PUBLISHED"}
 
-Show endpoints of a network (by name, ID or ID prefix).
+func newEndpointRow(ep api.Endpoint, trunc bool) interface{} {
+	var pub []string
+	for _, b := range ep.Published {
+		pub = append(pub, publishString(b))
+	}
+	return endpointRow{Network: ep.Network, Name: ep.Name, ID: truncID(ep.ID, trunc), Address: orDash(ep.IPv4Address),
+		IPv6Address: orDash(ep.IPv6Address), Sandbox: orDash(ep.Sandbox), Published: joinOrDash(pub)}
+}
 
-Options:
-  -n, --network NETWORK  the network (required)
-      --format FORMAT    table or json (a JSON array)
-  -H, --host ADDR        daemon address
-`
-
-func endpointInspect(e *env, args []string) int {
-	fs := newFlagSet("endpoint inspect", endpointInspectUsage)
-	e.hostFlag(fs)
+func (e *env) endpointListCmd() *cobra.Command {
+	var o listOpts
 	var network string
-	var format formatFlag
-	fs.StringVar(&network, "n", "", "")
-	fs.StringVar(&network, "network", "", "")
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
+	c := &cobra.Command{
+		Use: "ls [OPTIONS]", Aliases: []string{"list"}, Short: "List the endpoints of a network, or of every network",
+		Long: "List the endpoints of a network, or of every network.\n\nTemplate fields: .Network .Name .ID .Address .IPv6Address .Sandbox .Published",
+		Args: noArgs,
+		RunE: runE(func([]string) int {
+			return runList(e, &o, lister[api.Endpoint]{
+				name: "endpoint ls", what: "list endpoints",
+				fetch: func(c *api.Client) ([]api.Endpoint, error) { return c.Endpoints(bg, network) },
+				id:    func(ep api.Endpoint) string { return ep.ID },
+				row:   newEndpointRow, header: endpointHeader,
+				table: `{{.Network}}\t{{.Name}}\t{{.ID}}\t{{.Address}}\t{{.Sandbox}}\t{{.Published}}`,
+			})
+		}),
 	}
-	if network == "" {
-		return e.usageError("endpoint inspect", "--network is required")
-	}
-	if len(pos) == 0 {
-		return e.usageError("endpoint inspect", "want at least one endpoint")
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("endpoint inspect", "%v", err)
-	}
-	defer c.Close()
-	return inspectEach(e, format, "endpoint", pos, func(ctx context.Context, ref string) (api.Endpoint, error) { return c.Endpoint(ctx, network, ref) }, printEndpoint)
+	networkFlag(c, &network, "only this `NETWORK`")
+	o.register(c.Flags())
+	return c
+}
+
+func (e *env) endpointInspectCmd() *cobra.Command {
+	var network string
+	var format templateFlag
+	c := &cobra.Command{Use: "inspect --network NETWORK [OPTIONS] ENDPOINT...", Short: "Show endpoints of a network (by name, ID or ID prefix) as a JSON array"}
+	c.RunE = e.needNetwork("endpoint inspect", &network, func(args []string) int {
+		if len(args) == 0 {
+			return e.usageError("endpoint inspect", "want at least one endpoint")
+		}
+		cl, err := e.client()
+		if err != nil {
+			return e.usageError("endpoint inspect", "%v", err)
+		}
+		defer cl.Close()
+		get := func(ctx context.Context, ref string) (api.Endpoint, error) { return cl.Endpoint(ctx, network, ref) }
+		return inspectEach(e, format.f, "endpoint", args, get, printEndpoint)
+	})
+	networkFlag(c, &network, "the `NETWORK` (required)")
+	inspectFormatVar(c, &format)
+	return c
+}
+
+func (e *env) endpointRemoveCmd() *cobra.Command {
+	var network string
+	var force bool
+	c := &cobra.Command{Use: "rm --network NETWORK [OPTIONS] ENDPOINT...", Aliases: []string{"remove", "delete"}, Short: "Remove endpoints of a network"}
+	c.RunE = e.needNetwork("endpoint rm", &network, func(args []string) int {
+		if len(args) == 0 {
+			return e.usageError("endpoint rm", "want at least one endpoint")
+		}
+		cl, err := e.client()
+		if err != nil {
+			return e.usageError("endpoint rm", "%v", err)
+		}
+		defer cl.Close()
+		rc := exitOK
+		for _, ref := range args {
+			if err := cl.DeleteEndpoint(context.Background(), network, ref, force); err != nil {
+				rc = e.fail("remove endpoint "+ref, err)
+				continue
+			}
+			fmt.Fprintln(e.stdout, ref)
+		}
+		return rc
+	})
+	networkFlag(c, &network, "the `NETWORK` (required)")
+	c.Flags().BoolVarP(&force, "force", "f", false, "detach the endpoint from its sandbox first")
+	return c
 }
 
 func printEndpoint(e *env, ep api.Endpoint) {
@@ -200,49 +213,4 @@ func printEndpoint(e *env, ep api.Endpoint) {
 		{"Port bindings", joinOrDash(bindings)},
 		{"Published", joinOrDash(pub)},
 	})
-}
-
-const endpointRemoveUsage = `Usage: dnet endpoint rm --network NETWORK [OPTIONS] ENDPOINT...
-
-Remove endpoints of a network.
-
-Options:
-  -n, --network NETWORK  the network (required)
-  -f, --force            detach the endpoint from its sandbox first
-  -H, --host ADDR        daemon address
-`
-
-func endpointRemove(e *env, args []string) int {
-	fs := newFlagSet("endpoint rm", endpointRemoveUsage)
-	e.hostFlag(fs)
-	var network string
-	var force bool
-	fs.StringVar(&network, "n", "", "")
-	fs.StringVar(&network, "network", "", "")
-	fs.BoolVar(&force, "f", false, "")
-	fs.BoolVar(&force, "force", false, "")
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if network == "" {
-		return e.usageError("endpoint rm", "--network is required")
-	}
-	if len(pos) == 0 {
-		return e.usageError("endpoint rm", "want at least one endpoint")
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("endpoint rm", "%v", err)
-	}
-	defer c.Close()
-	rc := exitOK
-	for _, ref := range pos {
-		if err := c.DeleteEndpoint(context.Background(), network, ref, force); err != nil {
-			rc = e.fail("remove endpoint "+ref, err)
-			continue
-		}
-		fmt.Fprintln(e.stdout, ref)
-	}
-	return rc
 }

@@ -4,94 +4,84 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
+	"strings"
 
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/spf13/cobra"
 )
 
-const networkUsage = `Usage: dnet network COMMAND
-
-Commands:
-  create   create a network
-  ls       list networks
-  inspect  show networks
-  rm       remove networks
-
-Run 'dnet network COMMAND --help' for a command's options.
-`
-
-var networkCommands = map[string]subcommand{
-	"create":  networkCreate,
-	"ls":      networkList,
-	"inspect": networkInspect,
-	"rm":      networkRemove,
+// networkCmd is "dnet network" and its commands.
+func (e *env) networkCmd() *cobra.Command {
+	return e.group("network", "Manage networks", []string{"networks", "net"},
+		e.networkCreateCmd(), e.networkListCmd(), e.networkInspectCmd(), e.networkRemoveCmd(),
+		e.networkPruneCmd(), e.networkConnectCmd(), e.networkDisconnectCmd())
 }
 
-const networkCreateUsage = `Usage: dnet network create [OPTIONS] NAME
+const networkCreateLong = `Create a network.
 
-Create a network.
+A multi-host network is created with the same --id and options on every
+host, e.g.
+  dnet network create -d overlay --id ov1 --subnet 10.10.0.0/24 \
+    -o com.docker.network.driver.overlay.vxlanid_list=4097 ov1
 
-Options:
-  -d, --driver NAME      network driver (default bridge)
-      --id ID            the network's ID (default: generated); create a
-                         multi-host network with the same ID and options on
-                         every host, e.g.
-                         -d overlay --id ov1 --subnet 10.10.0.0/24
-                         -o com.docker.network.driver.overlay.vxlanid_list=4097
-      --subnet CIDR      subnet of the network (repeatable; one per pool)
-      --gateway IP       gateway of the subnet that contains it (repeatable)
-      --ip-range CIDR    allocate endpoint addresses from this part of the
-                         subnet that contains it (repeatable)
-      --ipam-driver NAME IPAM driver (default: the controller's)
-      --ipv6             enable IPv6
-      --internal         no external connectivity
-  -o, --opt KEY=VALUE    driver option (repeatable)
-      --label KEY=VALUE  network label (repeatable)
-      --format FORMAT    table (prints the ID) or json
-  -H, --host ADDR        daemon address
-`
+--gateway, --ip-range and --aux-address go with the --subnet that contains
+them.`
 
-func networkCreate(e *env, args []string) int {
-	fs := newFlagSet("network create", networkCreateUsage)
-	e.hostFlag(fs)
-	var req api.NetworkCreate
-	var subnets, gateways, ranges listFlag
-	opts, labels := mapFlag{}, mapFlag{}
-	var format formatFlag
-	fs.StringVar(&req.Driver, "d", "bridge", "")
-	fs.StringVar(&req.Driver, "driver", "bridge", "")
-	fs.StringVar(&req.ID, "id", "", "")
-	fs.Var(&subnets, "subnet", "")
-	fs.Var(&gateways, "gateway", "")
-	fs.Var(&ranges, "ip-range", "")
-	fs.StringVar(&req.IPAMDriver, "ipam-driver", "", "")
-	fs.BoolVar(&req.IPv6, "ipv6", false, "")
-	fs.BoolVar(&req.Internal, "internal", false, "")
-	fs.Var(opts, "o", "")
-	fs.Var(opts, "opt", "")
-	fs.Var(labels, "label", "")
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
+// networkCreateOpts are the flags of network create.
+type networkCreateOpts struct {
+	req                            api.NetworkCreate
+	subnets, gateways, ranges, aux listFlag
+	opts, labels, ipamOpts         mapFlag
+	format                         formatFlag
+}
+
+func (e *env) networkCreateCmd() *cobra.Command {
+	o := &networkCreateOpts{opts: mapFlag{}, labels: mapFlag{}, ipamOpts: mapFlag{}}
+	c := &cobra.Command{
+		Use: "create [OPTIONS] NETWORK", Short: "Create a network", Long: networkCreateLong,
+		Args: exactArgs(1, "exactly one network name"),
+		RunE: runE(func(args []string) int { return e.networkCreate(o, args[0]) }),
 	}
-	if len(pos) != 1 {
-		return e.usageError("network create", "want exactly one network name, got %d arguments", len(pos))
+	f := c.Flags()
+	f.StringVarP(&o.req.Driver, "driver", "d", "bridge", "the network `DRIVER`")
+	f.StringVar(&o.req.ID, "id", "", "the network's `ID` (default: generated)")
+	f.Var(&o.subnets, "subnet", "subnet `CIDR` of the network (repeatable; one per pool)")
+	f.Var(&o.gateways, "gateway", "gateway `IP` (repeatable: one per subnet)")
+	f.Var(&o.ranges, "ip-range", "allocate endpoint addresses from this `CIDR` of its subnet (repeatable)")
+	f.Var(&o.aux, "aux-address", "auxiliary address `NAME=IP` the driver uses, kept from endpoints (repeatable)")
+	f.StringVar(&o.req.IPAMDriver, "ipam-driver", "", "the IPAM `DRIVER` (default: the controller's)")
+	f.Var(o.ipamOpts, "ipam-opt", "option `KEY=VALUE` of the IPAM driver (repeatable)")
+	f.BoolVar(&o.req.IPv6, "ipv6", false, "enable IPv6")
+	f.BoolVar(&o.req.Internal, "internal", false, "no external connectivity")
+	f.VarP(o.opts, "opt", "o", "option `KEY=VALUE` of the driver (repeatable)")
+	f.Var(o.labels, "label", "label `KEY=VALUE` (repeatable)")
+	formatFlagVar(f, &o.format)
+	f.Lookup("format").Usage = "output `FORMAT`: table (prints the ID) or json"
+	return c
+}
+
+func (e *env) networkCreate(o *networkCreateOpts, name string) int {
+	req := o.req
+	req.Name = name
+	pools, err := ipamFromFlags(o.subnets, o.gateways, o.ranges)
+	if err == nil {
+		req.AuxAddresses, err = parseAuxAddresses(o.aux, pools)
 	}
-	req.Name = pos[0]
-	pools, err := ipamFromFlags(subnets, gateways, ranges)
+	if err == nil {
+		err = checkIPv6Subnets(pools, req.IPv6)
+	}
 	if err != nil {
 		return e.usageError("network create", "%v", err)
 	}
-	if err := checkIPv6Subnets(pools, req.IPv6); err != nil {
-		return e.usageError("network create", "%v", err)
-	}
 	req.IPAM = pools
-	if len(opts) > 0 {
-		req.Options = opts
+	if len(o.opts) > 0 {
+		req.Options = o.opts
 	}
-	if len(labels) > 0 {
-		req.Labels = labels
+	if len(o.labels) > 0 {
+		req.Labels = o.labels
+	}
+	if len(o.ipamOpts) > 0 {
+		req.IPAMOptions = o.ipamOpts
 	}
 	c, err := e.client()
 	if err != nil {
@@ -102,12 +92,46 @@ func networkCreate(e *env, args []string) int {
 	if err != nil {
 		return e.fail("create network "+req.Name, err)
 	}
-	if format == "json" {
+	if o.format == "json" {
 		printJSON(e.stdout, n)
 	} else {
 		fmt.Fprintln(e.stdout, n.ID)
 	}
 	return exitOK
+}
+
+// parseAuxAddresses reads the --aux-address NAME=IP flags; each must be in
+// one of the subnets (the daemon puts it in that pool).
+func parseAuxAddresses(aux []string, pools []api.IPAMConfig) (map[string]string, error) {
+	if len(aux) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, a := range aux {
+		name, v, ok := strings.Cut(a, "=")
+		ip := net.ParseIP(v)
+		if !ok || name == "" || ip == nil {
+			return nil, fmt.Errorf("invalid --aux-address %q: want NAME=IP", a)
+		}
+		if len(pools) == 0 {
+			return nil, fmt.Errorf("--aux-address %s needs a --subnet", a)
+		}
+		in, parsed := false, 0
+		for _, p := range pools {
+			if _, sub, err := net.ParseCIDR(p.Subnet); err == nil {
+				parsed++
+				in = in || sub.Contains(ip)
+			}
+		}
+		if !in && parsed == len(pools) {
+			return nil, fmt.Errorf("--aux-address %s is in none of the subnets", a)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--aux-address %s: %s is given twice", a, name)
+		}
+		out[name] = v
+	}
+	return out, nil
 }
 
 // checkIPv6Subnets refuses an IPv6 --subnet without --ipv6, in the
@@ -167,143 +191,4 @@ func ipamFromFlags(subnets, gateways, ranges []string) ([]api.IPAMConfig, error)
 		pools[i].IPRange = r
 	}
 	return pools, nil
-}
-
-const networkListUsage = `Usage: dnet network ls [OPTIONS]
-
-List networks.
-
-Options:
-  -a, --all            show the default gateway network (cnm_gwbridge) too
-  -q, --quiet          print IDs only
-      --format FORMAT  table or json
-  -H, --host ADDR      daemon address
-`
-
-func networkList(e *env, args []string) int {
-	var all bool
-	return runList(e, args, lister[api.Network]{
-		name: "network ls", usage: networkListUsage, what: "list networks",
-		flags: func(fs *flagSet) {
-			fs.BoolVar(&all, "all", false, "")
-			fs.BoolVar(&all, "a", false, "")
-		},
-		fetch: func(c *api.Client) ([]api.Network, error) {
-			if all {
-				return c.AllNetworks(bg)
-			}
-			return c.Networks(bg)
-		},
-		id:     func(n api.Network) string { return n.ID },
-		header: []string{"NAME", "ID", "DRIVER", "SCOPE", "SUBNETS", "ENDPOINTS"},
-		row: func(n api.Network) []string {
-			var subs []string
-			for _, p := range n.IPAM {
-				subs = append(subs, p.Subnet)
-			}
-			return []string{n.Name, shortID(n.ID), n.Driver, n.Scope, joinOrDash(subs), strconv.Itoa(len(n.Endpoints))}
-		},
-	})
-}
-
-const networkInspectUsage = `Usage: dnet network inspect [OPTIONS] NETWORK...
-
-Show networks (by name, ID or ID prefix).
-
-Options:
-      --format FORMAT  table or json (a JSON array)
-  -H, --host ADDR      daemon address
-`
-
-func networkInspect(e *env, args []string) int {
-	fs := newFlagSet("network inspect", networkInspectUsage)
-	e.hostFlag(fs)
-	var format formatFlag
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if len(pos) == 0 {
-		return e.usageError("network inspect", "want at least one network")
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("network inspect", "%v", err)
-	}
-	defer c.Close()
-	return inspectEach(e, format, "network", pos, c.Network, printNetwork)
-}
-
-func printNetwork(e *env, n api.Network) {
-	var pools []string
-	for _, p := range n.IPAM {
-		s := p.Subnet
-		if p.Gateway != "" {
-			s += " gateway " + p.Gateway
-		}
-		if p.IPRange != "" {
-			s += " range " + p.IPRange
-		}
-		pools = append(pools, s)
-	}
-	var eps []string
-	for _, ep := range n.Endpoints {
-		s := ep.Name
-		if ep.IPv4Address != "" {
-			s += " " + ep.IPv4Address
-		}
-		if ep.Sandbox != "" {
-			s += " (sandbox " + ep.Sandbox + ")"
-		}
-		eps = append(eps, s)
-	}
-	fields(e.stdout, [][2]string{
-		{"Name", n.Name},
-		{"ID", n.ID},
-		{"Driver", n.Driver},
-		{"Scope", n.Scope},
-		{"IPAM driver", n.IPAMDriver},
-		{"Subnets", joinOrDash(pools)},
-		{"IPv6", strconv.FormatBool(n.IPv6)},
-		{"Internal", strconv.FormatBool(n.Internal)},
-		{"Options", mapString(n.Options)},
-		{"Labels", mapString(n.Labels)},
-		{"Created", n.Created.Format("2006-01-02 15:04:05 MST")},
-		{"Endpoints", joinOrDash(eps)},
-	})
-}
-
-const networkRemoveUsage = `Usage: dnet network rm [OPTIONS] NETWORK...
-
-Remove networks (they must have no endpoints).
-
-Options:
-  -H, --host ADDR  daemon address
-`
-
-func networkRemove(e *env, args []string) int {
-	fs := newFlagSet("network rm", networkRemoveUsage)
-	e.hostFlag(fs)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if len(pos) == 0 {
-		return e.usageError("network rm", "want at least one network")
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("network rm", "%v", err)
-	}
-	defer c.Close()
-	rc := exitOK
-	for _, ref := range pos {
-		if err := c.DeleteNetwork(context.Background(), ref); err != nil {
-			rc = e.fail("remove network "+ref, err)
-			continue
-		}
-		fmt.Fprintln(e.stdout, ref)
-	}
-	return rc
 }

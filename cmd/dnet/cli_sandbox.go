@@ -7,142 +7,113 @@ import (
 	"strings"
 
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/spf13/cobra"
 )
 
-const sandboxUsage = `Usage: dnet sandbox COMMAND
-
-Commands:
-  create   create a sandbox (a container's network namespace)
-  ls       list sandboxes
-  inspect  show sandboxes, their endpoints and interfaces
-  rm       remove sandboxes (and the endpoints attached to them)
-  attach   attach an endpoint to a sandbox
-  detach   detach an endpoint from a sandbox
-
-Run 'dnet sandbox COMMAND --help' for a command's options.
-`
-
-var sandboxCommands = map[string]subcommand{
-	"create":  sandboxCreate,
-	"ls":      sandboxList,
-	"inspect": sandboxInspect,
-	"rm":      sandboxRemove,
-	"attach":  func(e *env, args []string) int { return sandboxAttach(e, "attach", args) },
-	"detach":  func(e *env, args []string) int { return sandboxAttach(e, "detach", args) },
+// sandboxCmd is "dnet sandbox" and its commands.
+func (e *env) sandboxCmd() *cobra.Command {
+	return e.group("sandbox", "Manage sandboxes (containers' network namespaces)", []string{"sandboxes", "sb"},
+		e.sandboxCreateCmd(), e.sandboxListCmd(), e.sandboxInspectCmd(), e.sandboxRemoveCmd(),
+		e.sandboxAttachCmd("attach"), e.sandboxAttachCmd("detach"))
 }
 
-const sandboxCreateUsage = `Usage: dnet sandbox create [OPTIONS] NAME
-
-Create a sandbox for container NAME.
-
-Options:
-      --hostname NAME      host name
-      --domainname NAME    domain name
-      --dns IP             DNS server (repeatable)
-      --dns-search DOMAIN  DNS search domain (repeatable)
-      --dns-option OPT     resolver option (repeatable)
-      --add-host NAME:IP   extra /etc/hosts line (repeatable)
-      --format FORMAT      table (prints the ID) or json
-  -H, --host ADDR          daemon address
-`
-
-func sandboxCreate(e *env, args []string) int {
-	fs := newFlagSet("sandbox create", sandboxCreateUsage)
-	e.hostFlag(fs)
+func (e *env) sandboxCreateCmd() *cobra.Command {
 	var req api.SandboxCreate
-	var dns, search, dnsOpts, hosts listFlag
 	var format formatFlag
-	fs.StringVar(&req.Hostname, "hostname", "", "")
-	fs.StringVar(&req.Domainname, "domainname", "", "")
-	fs.Var(&dns, "dns", "")
-	fs.Var(&search, "dns-search", "")
-	fs.Var(&dnsOpts, "dns-option", "")
-	fs.Var(&hosts, "add-host", "")
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
+	c := &cobra.Command{
+		Use: "create [OPTIONS] NAME", Short: "Create a sandbox (a container's network namespace)",
+		Long: "Create a sandbox for container NAME.",
+		Args: exactArgs(1, "exactly one sandbox name"),
 	}
-	if len(pos) != 1 {
-		return e.usageError("sandbox create", "want exactly one sandbox name, got %d arguments", len(pos))
-	}
-	req.Name = pos[0]
-	req.DNS, req.DNSSearch, req.DNSOptions, req.ExtraHosts = dns, search, dnsOpts, hosts
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("sandbox create", "%v", err)
-	}
-	defer c.Close()
-	sb, err := c.CreateSandbox(context.Background(), req)
-	if err != nil {
-		return e.fail("create sandbox "+req.Name, err)
-	}
-	if format == "json" {
-		printJSON(e.stdout, sb)
-	} else {
-		fmt.Fprintln(e.stdout, sb.ID)
-	}
-	return exitOK
-}
-
-const sandboxListUsage = `Usage: dnet sandbox ls [OPTIONS]
-
-List sandboxes.
-
-Options:
-  -q, --quiet          print IDs only
-      --format FORMAT  table or json
-  -H, --host ADDR      daemon address
-`
-
-func sandboxList(e *env, args []string) int {
-	return runList(e, args, lister[api.Sandbox]{
-		name: "sandbox ls", usage: sandboxListUsage, what: "list sandboxes",
-		fetch:  func(c *api.Client) ([]api.Sandbox, error) { return c.Sandboxes(bg) },
-		id:     func(sb api.Sandbox) string { return sb.ID },
-		header: []string{"NAME", "ID", "KEY", "ENDPOINTS"},
-		row: func(sb api.Sandbox) []string {
-			var eps []string
-			for _, ep := range sb.Endpoints {
-				s := ep.Network + "/" + ep.Name
-				if ep.IPv4Address != "" {
-					s += " " + ep.IPv4Address
-				}
-				eps = append(eps, s)
-			}
-			return []string{sb.Name, shortID(sb.ID), sb.Key, joinOrDash(eps)}
-		},
+	f := c.Flags()
+	f.StringVar(&req.Hostname, "hostname", "", "host `NAME`")
+	f.StringVar(&req.Domainname, "domainname", "", "domain `NAME`")
+	f.StringArrayVar(&req.DNS, "dns", nil, "DNS server `IP` (repeatable)")
+	f.StringArrayVar(&req.DNSSearch, "dns-search", nil, "DNS search `DOMAIN` (repeatable)")
+	f.StringArrayVar(&req.DNSOptions, "dns-option", nil, "resolver `OPTION` (repeatable)")
+	f.StringArrayVar(&req.ExtraHosts, "add-host", nil, "extra /etc/hosts line `NAME:IP` (repeatable)")
+	formatFlagVar(f, &format)
+	f.Lookup("format").Usage = "output `FORMAT`: table (prints the ID) or json"
+	c.RunE = runE(func(args []string) int {
+		r := req
+		r.Name = args[0]
+		cl, err := e.client()
+		if err != nil {
+			return e.usageError("sandbox create", "%v", err)
+		}
+		defer cl.Close()
+		sb, err := cl.CreateSandbox(context.Background(), r)
+		if err != nil {
+			return e.fail("create sandbox "+r.Name, err)
+		}
+		if format == "json" {
+			printJSON(e.stdout, sb)
+		} else {
+			fmt.Fprintln(e.stdout, sb.ID)
+		}
+		return exitOK
 	})
+	return c
 }
 
-const sandboxInspectUsage = `Usage: dnet sandbox inspect [OPTIONS] SANDBOX...
+// sandboxRow is a sandbox as ls templates see it.
+type sandboxRow struct {
+	Name, ID, Key, Hostname, Endpoints string
+}
 
-Show sandboxes (by name, ID or ID prefix): settings, endpoints, and the
-interfaces and addresses in their namespaces.
+var sandboxHeader = sandboxRow{Name: "NAME", ID: "ID", Key: "KEY", Hostname: "HOSTNAME", Endpoints: "ENDPOINTS"}
 
-Options:
-      --format FORMAT  table or json (a JSON array)
-  -H, --host ADDR      daemon address
-`
+func newSandboxRow(sb api.Sandbox, trunc bool) interface{} {
+	var eps []string
+	for _, ep := range sb.Endpoints {
+		s := ep.Network + "/" + ep.Name
+		if ep.IPv4Address != "" {
+			s += " " + ep.IPv4Address
+		}
+		eps = append(eps, s)
+	}
+	return sandboxRow{Name: sb.Name, ID: truncID(sb.ID, trunc), Key: sb.Key, Hostname: orDash(sb.Hostname), Endpoints: joinOrDash(eps)}
+}
 
-func sandboxInspect(e *env, args []string) int {
-	fs := newFlagSet("sandbox inspect", sandboxInspectUsage)
-	e.hostFlag(fs)
-	var format formatFlag
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
+func (e *env) sandboxListCmd() *cobra.Command {
+	var o listOpts
+	c := &cobra.Command{
+		Use: "ls [OPTIONS]", Aliases: []string{"list"}, Short: "List sandboxes",
+		Long: "List sandboxes.\n\nTemplate fields: .Name .ID .Key .Hostname .Endpoints",
+		Args: noArgs,
+		RunE: runE(func([]string) int {
+			return runList(e, &o, lister[api.Sandbox]{
+				name: "sandbox ls", what: "list sandboxes",
+				fetch: func(c *api.Client) ([]api.Sandbox, error) { return c.Sandboxes(bg) },
+				id:    func(sb api.Sandbox) string { return sb.ID },
+				row:   newSandboxRow, header: sandboxHeader,
+				table: `{{.Name}}\t{{.ID}}\t{{.Key}}\t{{.Endpoints}}`,
+			})
+		}),
 	}
-	if len(pos) == 0 {
-		return e.usageError("sandbox inspect", "want at least one sandbox")
+	o.register(c.Flags())
+	return c
+}
+
+func (e *env) sandboxInspectCmd() *cobra.Command {
+	var format templateFlag
+	c := &cobra.Command{
+		Use:   "inspect [OPTIONS] SANDBOX...",
+		Short: "Show sandboxes (by name, ID or ID prefix) as a JSON array",
+		Long: "Show sandboxes (by name, ID or ID prefix): settings, endpoints, and the\n" +
+			"interfaces and addresses in their namespaces.",
+		Args: minArgs("sandbox"),
+		RunE: runE(func(args []string) int {
+			cl, err := e.client()
+			if err != nil {
+				return e.usageError("sandbox inspect", "%v", err)
+			}
+			defer cl.Close()
+			return inspectEach(e, format.f, "sandbox", args, cl.Sandbox, printSandbox)
+		}),
 	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("sandbox inspect", "%v", err)
-	}
-	defer c.Close()
-	return inspectEach(e, format, "sandbox", pos, c.Sandbox, printSandbox)
+	inspectFormatVar(c, &format)
+	return c
 }
 
 func printSandbox(e *env, sb api.Sandbox) {
@@ -194,91 +165,66 @@ func printSandbox(e *env, sb api.Sandbox) {
 	fields(e.stdout, kv)
 }
 
-const sandboxRemoveUsage = `Usage: dnet sandbox rm [OPTIONS] SANDBOX...
-
-Remove sandboxes; the endpoints attached to them are detached and removed.
-
-Options:
-  -H, --host ADDR  daemon address
-`
-
-func sandboxRemove(e *env, args []string) int {
-	fs := newFlagSet("sandbox rm", sandboxRemoveUsage)
-	e.hostFlag(fs)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
+func (e *env) sandboxRemoveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "rm [OPTIONS] SANDBOX...", Aliases: []string{"remove", "delete"}, Short: "Remove sandboxes (and the endpoints attached to them)",
+		Long: "Remove sandboxes; the endpoints attached to them are detached and removed.",
+		Args: minArgs("sandbox"),
+		RunE: runE(func(args []string) int {
+			cl, err := e.client()
+			if err != nil {
+				return e.usageError("sandbox rm", "%v", err)
+			}
+			defer cl.Close()
+			rc := exitOK
+			for _, ref := range args {
+				if err := cl.DeleteSandbox(context.Background(), ref); err != nil {
+					rc = e.fail("remove sandbox "+ref, err)
+					continue
+				}
+				fmt.Fprintln(e.stdout, ref)
+			}
+			return rc
+		}),
 	}
-	if len(pos) == 0 {
-		return e.usageError("sandbox rm", "want at least one sandbox")
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError("sandbox rm", "%v", err)
-	}
-	defer c.Close()
-	rc := exitOK
-	for _, ref := range pos {
-		if err := c.DeleteSandbox(context.Background(), ref); err != nil {
-			rc = e.fail("remove sandbox "+ref, err)
-			continue
-		}
-		fmt.Fprintln(e.stdout, ref)
-	}
-	return rc
 }
 
-const sandboxAttachUsage = `Usage: dnet sandbox %[1]s --network NETWORK [OPTIONS] SANDBOX ENDPOINT
-
-%[2]s
-
-Options:
-  -n, --network NETWORK  the endpoint's network (required)
-      --format FORMAT    table or json (the sandbox after the change)
-  -H, --host ADDR        daemon address
-`
-
-func sandboxAttach(e *env, op string, args []string) int {
-	what := "Attach endpoint ENDPOINT of NETWORK to SANDBOX: its interface appears in the\nsandbox's namespace with the endpoint's address."
+func (e *env) sandboxAttachCmd(op string) *cobra.Command {
+	short, long := "Attach an endpoint to a sandbox", "Attach endpoint ENDPOINT of NETWORK to SANDBOX: its interface appears in the\nsandbox's namespace with the endpoint's address."
 	if op == "detach" {
-		what = "Detach endpoint ENDPOINT of NETWORK from SANDBOX: its interface leaves the\nsandbox's namespace; the endpoint stays."
+		short, long = "Detach an endpoint from a sandbox", "Detach endpoint ENDPOINT of NETWORK from SANDBOX: its interface leaves the\nsandbox's namespace; the endpoint stays."
 	}
 	name := "sandbox " + op
-	fs := newFlagSet(name, fmt.Sprintf(sandboxAttachUsage, op, what))
-	e.hostFlag(fs)
 	var network string
 	var format formatFlag
-	fs.StringVar(&network, "n", "", "")
-	fs.StringVar(&network, "network", "", "")
-	outputFlags(fs, &format, nil)
-	pos, code, done := parseFlags(fs, args, e.stdout, e.stderr, false)
-	if done {
-		return code
-	}
-	if network == "" {
-		return e.usageError(name, "--network is required")
-	}
-	if len(pos) != 2 {
-		return e.usageError(name, "want SANDBOX and ENDPOINT, got %d arguments", len(pos))
-	}
-	c, err := e.client()
-	if err != nil {
-		return e.usageError(name, "%v", err)
-	}
-	defer c.Close()
-	call := c.Attach
-	if op == "detach" {
-		call = c.Detach
-	}
-	sb, err := call(context.Background(), pos[0], network, pos[1])
-	if err != nil {
-		return e.fail(fmt.Sprintf("%s %s/%s and %s", op, network, pos[1], pos[0]), err)
-	}
-	if format == "json" {
-		printJSON(e.stdout, sb)
+	c := &cobra.Command{Use: op + " --network NETWORK [OPTIONS] SANDBOX ENDPOINT", Short: short, Long: long}
+	c.RunE = e.needNetwork(name, &network, func(args []string) int {
+		if len(args) != 2 {
+			return e.usageError(name, "want SANDBOX and ENDPOINT, got %d arguments", len(args))
+		}
+		cl, err := e.client()
+		if err != nil {
+			return e.usageError(name, "%v", err)
+		}
+		defer cl.Close()
+		call := cl.Attach
+		if op == "detach" {
+			call = cl.Detach
+		}
+		sb, err := call(context.Background(), args[0], network, args[1])
+		if err != nil {
+			return e.fail(fmt.Sprintf("%s %s/%s and %s", op, network, args[1], args[0]), err)
+		}
+		if format == "json" {
+			printJSON(e.stdout, sb)
+			return exitOK
+		}
+		verb := map[string]string{"attach": "attached %s/%s to %s", "detach": "detached %s/%s from %s"}[op]
+		fmt.Fprintf(e.stdout, verb+"\n", network, args[1], sb.Name)
 		return exitOK
-	}
-	verb := map[string]string{"attach": "attached %s/%s to %s", "detach": "detached %s/%s from %s"}[op]
-	fmt.Fprintf(e.stdout, verb+"\n", network, pos[1], sb.Name)
-	return exitOK
+	})
+	networkFlag(c, &network, "the endpoint's `NETWORK` (required)")
+	formatFlagVar(c.Flags(), &format)
+	c.Flags().Lookup("format").Usage = "output `FORMAT`: table or json (the sandbox after the change)"
+	return c
 }

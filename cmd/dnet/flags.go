@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/spf13/pflag"
 )
 
 // flagSet is a command's flags and its help text.
@@ -56,12 +57,6 @@ func parseFlags(fs *flagSet, args []string, stdout, stderr io.Writer, stopAtArg 
 	}
 }
 
-// hostFlag registers -H/--host.
-func (e *env) hostFlag(fs *flagSet) {
-	fs.StringVar(&e.host, "H", e.host, "daemon address")
-	fs.StringVar(&e.host, "host", e.host, "daemon address")
-}
-
 // client returns a client of the daemon at e.host.
 func (e *env) client() (*api.Client, error) {
 	return api.NewClient(e.host)
@@ -76,6 +71,8 @@ func (l *listFlag) Set(v string) error {
 	*l = append(*l, v)
 	return nil
 }
+
+func (l *listFlag) Type() string { return "list" }
 
 // mapFlag is a repeatable key=value flag.
 type mapFlag map[string]string
@@ -97,6 +94,8 @@ func (m mapFlag) Set(v string) error {
 	return nil
 }
 
+func (m mapFlag) Type() string { return "map" }
+
 // formatFlag is the output format: table (for people) or json.
 type formatFlag string
 
@@ -111,12 +110,10 @@ func (f *formatFlag) Set(v string) error {
 	return fmt.Errorf("unknown format %q: want table or json", v)
 }
 
-// outputFlags registers --format (and -q for lists).
-func outputFlags(fs *flagSet, format *formatFlag, quiet *bool) {
+func (f *formatFlag) Type() string { return "string" }
+
+// formatFlagVar registers --format (table or json).
+func formatFlagVar(fs *pflag.FlagSet, format *formatFlag) {
 	*format = "table"
-	fs.Var(format, "format", "output format: table or json")
-	if quiet != nil {
-		fs.BoolVar(quiet, "q", false, "print IDs only")
-		fs.BoolVar(quiet, "quiet", false, "print IDs only")
-	}
+	fs.Var(format, "format", "output `FORMAT`: table or json")
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 )
 
 // printJSON writes v as indented JSON.
@@ -65,10 +67,26 @@ func mapString(m map[string]string) string {
 	return joinOrDash(parts)
 }
 
+// labelString shows a map as "k=v,k=v", sorted (Docker's form in lists).
+func labelString(m map[string]string) string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// inspectFormatVar registers the --format of an inspect command.
+func inspectFormatVar(c *cobra.Command, format *templateFlag) {
+	c.Flags().Var(format, "format", "output `FORMAT`: json (the default: a JSON array), table (fields for people) or a Go TEMPLATE (with json, join, ...) run on each object")
+}
+
 // inspectEach fetches every ref with get and prints what it found: a JSON
-// array, or each object through print, separated by blank lines. A ref that
-// fails is reported and makes the exit code non-zero; the others still print.
-func inspectEach[T any](e *env, format formatFlag, what string, refs []string, get func(ctx context.Context, ref string) (T, error), print func(*env, T)) int {
+// array (the default), each object through print (table, separated by
+// blank lines) or through the template. A ref that fails is reported and
+// makes the exit code non-zero; the others still print.
+func inspectEach[T any](e *env, format outputFormat, what string, refs []string, get func(ctx context.Context, ref string) (T, error), print func(*env, T)) int {
 	rc := exitOK
 	out := []T{}
 	for _, ref := range refs {
@@ -79,15 +97,25 @@ func inspectEach[T any](e *env, format formatFlag, what string, refs []string, g
 		}
 		out = append(out, v)
 	}
-	if format == "json" {
-		printJSON(e.stdout, out)
-		return rc
-	}
-	for i, v := range out {
-		if i > 0 {
-			fmt.Fprintln(e.stdout)
+	switch {
+	case format.tmpl != nil:
+		rows := make([]interface{}, len(out))
+		for i, v := range out {
+			rows[i] = v
 		}
-		print(e, v)
+		format.table = false
+		if err := format.rows(e.stdout, nil, rows); err != nil {
+			return e.usageError(what+" inspect", "%v", err)
+		}
+	case format.table:
+		for i, v := range out {
+			if i > 0 {
+				fmt.Fprintln(e.stdout)
+			}
+			print(e, v)
+		}
+	default:
+		printJSON(e.stdout, out)
 	}
 	return rc
 }

@@ -23,6 +23,7 @@ func TestDnet(t *testing.T) {
 	t.Run("BadRequests", func(t *testing.T) { testDnetBadRequests(t, bins) })
 	t.Run("CLI", func(t *testing.T) { testDnetCLI(t, bins) })
 	t.Run("CLIUsage", func(t *testing.T) { testDnetCLIUsage(t, bins) })
+	t.Run("DockerCLI", func(t *testing.T) { testDnetDockerCLI(t, bins) })
 	t.Run("Restart", func(t *testing.T) { testDnetRestart(t, bins) })
 	t.Run("SecondDaemon", func(t *testing.T) { testDnetSecondDaemon(t, bins) })
 	t.Run("Signals", func(t *testing.T) { testDnetSignals(t, bins) })

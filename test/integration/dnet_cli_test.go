@@ -25,12 +25,16 @@ func testDnetCLI(t *testing.T, bins dnetBinaries) {
 	if got := linkAddrs(t, e, "dnetcli1"); len(got) != 1 || got[0] != "10.81.0.254/24" {
 		t.Fatalf("bridge dnetcli1 has %v", got)
 	}
+	// Docker's column order and 12-character IDs (-q and --no-trunc too).
 	ls := e.cliOK("network", "ls")
-	if !strings.HasPrefix(ls, "NAME") || !strings.Contains(ls, "cli1") || !strings.Contains(ls, id[:12]) || !strings.Contains(ls, "10.81.0.0/24") || !strings.Contains(ls, "cli-null") {
+	if !strings.HasPrefix(ls, "NETWORK ID") || strings.Contains(ls, id) || !strings.Contains(ls, "cli1") || !strings.Contains(ls, id[:12]) || !strings.Contains(ls, "10.81.0.0/24") || !strings.Contains(ls, "cli-null") {
 		t.Fatalf("network ls:\n%s", ls)
 	}
-	if q := e.cliOK("network", "ls", "-q"); len(strings.Fields(q)) != 2 || !strings.Contains(q, id) {
+	if q := e.cliOK("network", "ls", "-q"); len(strings.Fields(q)) != 2 || !strings.Contains(q, id[:12]+"\n") || strings.Contains(q, id) {
 		t.Fatalf("network ls -q:\n%s", q)
+	}
+	if q := e.cliOK("network", "ls", "-q", "--no-trunc"); len(strings.Fields(q)) != 2 || !strings.Contains(q, id) {
+		t.Fatalf("network ls -q --no-trunc:\n%s", q)
 	}
 	var nws []api.Network
 	e.cliJSON(&nws, "network", "ls", "--format", "json")
@@ -41,7 +45,7 @@ func testDnetCLI(t *testing.T, bins dnetBinaries) {
 	if len(nws) != 2 || nws[0].ID != id || nws[1].ID != id || nws[0].IPAM[0] != (api.IPAMConfig{Subnet: "10.81.0.0/24", Gateway: "10.81.0.254", IPRange: "10.81.0.64/26"}) || nws[0].Labels["env"] != "test" {
 		t.Fatalf("network inspect json %+v", nws)
 	}
-	if out := e.cliOK("network", "inspect", "cli1"); !strings.Contains(out, "Name:") || !strings.Contains(out, "10.81.0.0/24 gateway 10.81.0.254 range 10.81.0.64/26") || !strings.Contains(out, "env=test") {
+	if out := e.cliOK("network", "inspect", "--format", "table", "cli1"); !strings.Contains(out, "Name:") || !strings.Contains(out, "10.81.0.0/24 gateway 10.81.0.254 range 10.81.0.64/26") || !strings.Contains(out, "env=test") {
 		t.Fatalf("network inspect:\n%s", out)
 	}
 
@@ -60,7 +64,7 @@ func testDnetCLI(t *testing.T, bins dnetBinaries) {
 		ep.PortBindings[1] != (api.PortBinding{Proto: "udp", Port: 53, HostPort: 9000, HostPortEnd: 9010}) || len(ep.ExposedPorts) != 3 || ep.Aliases[0] != "www" {
 		t.Fatalf("endpoint web %+v", ep)
 	}
-	if out := e.cliOK("endpoint", "inspect", "-n", "cli1", "client"); !strings.Contains(out, "10.81.0.70/24") || !strings.Contains(out, "IPv4 address:") {
+	if out := e.cliOK("endpoint", "inspect", "-n", "cli1", "--format", "table", "client"); !strings.Contains(out, "10.81.0.70/24") || !strings.Contains(out, "IPv4 address:") {
 		t.Fatalf("endpoint inspect:\n%s", out)
 	}
 	if out := e.cliOK("endpoint", "ls"); !strings.Contains(out, "NETWORK") || !strings.Contains(out, "web") || !strings.Contains(out, "nulled") {
@@ -103,7 +107,7 @@ func testDnetCLI(t *testing.T, bins dnetBinaries) {
 	if !kernelHas(t, sbs[0].Key, webAddr) || !hasIfaceAddr(sbs[0].Interfaces, webAddr) {
 		t.Fatalf("box1 lacks %s: %+v", webAddr, sbs[0])
 	}
-	out := e.cliOK("sandbox", "inspect", "box1")
+	out := e.cliOK("sandbox", "inspect", "--format", "table", "box1")
 	for _, want := range []string{"Hostname:", "webhost", "cli1/web " + webAddr, "interface", "eth0 up", "db:10.81.0.99"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("sandbox inspect lacks %q:\n%s", want, out)
@@ -189,6 +193,8 @@ func testDnetCLIUsage(t *testing.T, bins dnetBinaries) {
 		{"endpoint", "--help"}, {"endpoint", "create", "--help"}, {"endpoint", "ls", "--help"}, {"endpoint", "inspect", "--help"}, {"endpoint", "rm", "--help"},
 		{"sandbox", "help"}, {"sandbox", "create", "--help"}, {"sandbox", "ls", "--help"}, {"sandbox", "inspect", "--help"}, {"sandbox", "rm", "--help"},
 		{"sandbox", "attach", "--help"}, {"sandbox", "detach", "--help"},
+		{"network", "connect", "--help"}, {"network", "disconnect", "--help"}, {"network", "prune", "--help"}, {"version", "--help"},
+		{"help", "network"}, {"network", "help"},
 	}
 	for _, args := range helps {
 		out, errOut, code := dnetRun(t, bins.cli, args...)
@@ -210,6 +216,8 @@ func testDnetCLIUsage(t *testing.T, bins dnetBinaries) {
 		{"daemon", "--log-level", "loud"}, {"daemon", "--default-bridge", "maybe"}, {"daemon", "--config", "/nonexistent/dnet.json"},
 		{"-H", "ftp://x", "network", "ls"},
 		{"demo", "extra"},
+		{"network", "connect", "n"}, {"network", "disconnect"}, {"network", "prune", "extra"}, {"network", "ls", "--filter", "bogus=1"},
+		{"network", "ls", "--format", "{{.Name"}, {"network", "create", "--aux-address", "x", "n"}, {"version", "extra"},
 	}
 	for _, args := range usage {
 		_, errOut, code := dnetRun(t, bins.cli, args...)
