@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/cnmkit/libnetwork"
+	"github.com/cnmkit/libnetwork/config"
 	"github.com/cnmkit/libnetwork/internal/testutils"
+	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/options"
 	"github.com/miekg/dns"
 )
 
@@ -22,8 +25,14 @@ const dnsDefaultHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-
 // upstream server), and lose a name the moment its endpoint leaves. A
 // container on the default bridge keeps the upstream servers in its
 // resolv.conf and gets no embedded server.
-func TestDNSBridgeNetworks(t *testing.T) {
-	e := newDNSEnv(t, "search corp.example\nnameserver 172.30.1.1\n")
+//
+// It runs with each firewall backend on: the sandboxes' DNS redirect is the
+// same whatever the bridges' firewall.
+func TestDNSBridgeNetworks(t *testing.T) { eachFirewall(t, testDNSBridgeNetworks) }
+
+func testDNSBridgeNetworks(t *testing.T, drv options.Generic) {
+	e := newDNSEnv(t, "search corp.example\nnameserver 172.30.1.1\n",
+		config.OptionDriverConfig("bridge", map[string]interface{}{netlabel.GenericData: drv}))
 	front := e.network("front", "172.30.1.0/24", nil)
 	back := e.network("back", "172.30.2.0/24", nil)
 	defbr := e.network("defbr", "172.30.3.0/24", map[string]string{"com.docker.network.bridge.default_bridge": "true"})
