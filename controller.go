@@ -112,6 +112,9 @@ type controller struct {
 	gwMu      sync.Mutex
 	gwStopped bool           // under gwMu: no more background removals
 	gwWG      sync.WaitGroup // background removals of the gateway network
+	// global holds the cluster-store state (global_store.go): the watch
+	// of the networks and the cluster's VXLAN IDs.
+	global globalState
 
 	mu         sync.RWMutex
 	cfg        *config.Config
@@ -221,6 +224,7 @@ func (c *controller) Stop() {
 	c.stopGatewayRemovals()
 
 	c.keyL.close()
+	c.stopGlobalWatch()
 	c.stopAgent()
 	for _, sb := range sbs {
 		sb.release()

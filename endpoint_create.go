@@ -86,6 +86,20 @@ func (ep *endpoint) create() (err error) {
 	if err != nil {
 		return err
 	}
+	if n.shared() {
+		// Counted before anything is taken: a network deleted meanwhile
+		// on another host refuses the count.
+		if err = n.ctrl.addEndpointCount(n, 1); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				if e := n.ctrl.addEndpointCount(n, -1); e != nil {
+					logrus.WithFields(logrus.Fields{"nid": n.id, "eid": ep.id}).WithError(e).Warn("undo create endpoint: endpoint count")
+				}
+			}
+		}()
+	}
 	var ipam ipamapi.Ipam
 	if !n.hasSpecialDriver() {
 		var cap *ipamapi.Capability
@@ -340,6 +354,11 @@ func (ep *endpoint) deleteLocked(force bool) error {
 	ep.releaseAddress()
 	serr := n.ctrl.deleteObject(ep.record())
 	step(opEndpointDelete, "stored")
+	if n.shared() {
+		if err := n.ctrl.addEndpointCount(n, -1); err != nil {
+			log.WithError(err).Warn("delete endpoint: endpoint count")
+		}
+	}
 	ep.mu.Lock()
 	ep.deleted = true
 	name := ep.name

@@ -69,7 +69,9 @@ func (c *controller) restoreNetworks() ([]*network, error) {
 				log.WithError(err).Warn("restore: driver create network")
 			}
 		}
-		n.replayPools()
+		if !n.storedPools() {
+			n.replayPools()
+		}
 		// Global-scope drivers rebuild from what the controller replays: the
 		// network here, the peers through the gossip tables.
 		if n.scope == datastore.GlobalScope && !n.hasSpecialDriver() {
@@ -131,9 +133,13 @@ func (c *controller) restoreEndpoints(n *network) {
 		return
 	}
 	ipam, cap, ierr := c.ipamDriver(n.ipamType)
-	replay := ierr == nil && cap.RequiresRequestReplay && !n.hasSpecialDriver()
+	replay := ierr == nil && cap.RequiresRequestReplay && !n.hasSpecialDriver() && !n.storedPools()
+	shared, me := n.shared(), c.nodeName()
 	for _, o := range objs {
 		r := o.(*epRecord)
+		if shared && r.Host != me {
+			continue // another host's endpoint
+		}
 		r.scope = n.storeScope()
 		ep, err := endpointFromRecord(n, r)
 		if err != nil {
