@@ -1,0 +1,227 @@
+package libnetwork
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/internal/testutils"
+	"github.com/cnmkit/libnetwork/netlabel"
+	"github.com/cnmkit/libnetwork/types"
+)
+
+// globalCluster starts an etcd member and a test cluster of the given
+// nodes (each joining the first), every controller on that etcd as its
+// cluster store. The etcd starts before the test moves into a namespace
+// of its own, so that every thread of the process reaches it.
+func globalCluster(t *testing.T, nodes ...string) (*testutils.Etcd, *testCluster) {
+	t.Helper()
+	e := testutils.StartEtcd(t, nil)
+	tc := newTestCluster(t)
+	for i, name := range nodes {
+		if i == 0 {
+			tc.add(name)
+		} else {
+			tc.add(name, nodes[0])
+		}
+	}
+	for _, name := range nodes {
+		tc.start(name, clusterStore(e)...)
+	}
+	return e, tc
+}
+
+// clusterStore are the options of a controller on etcd e.
+func clusterStore(e *testutils.Etcd) []config.Option {
+	return []config.Option{config.OptionKVProvider("etcd"), config.OptionKVProviderURL(e.ClientAddr)}
+}
+
+func poolOption(pool string) NetworkOption {
+	return NetworkOptionIpam("", "", []*IpamConf{{PreferredPool: pool}}, nil, nil)
+}
+
+// waitNetwork waits until c has a network named name and returns it.
+func waitNetwork(t *testing.T, c *controller, name string) Network {
+	t.Helper()
+	var nw Network
+	eventually(t, "network "+name+" on "+c.nodeName(), func() bool {
+		n, err := c.NetworkByName(name)
+		nw = n
+		return err == nil
+	})
+	return nw
+}
+
+// TestGlobalNetworkAcrossHosts: a network of a global-scope driver created
+// once on one host appears on the others, endpoints made on every host at
+// once get distinct addresses, and the network cannot be deleted while any
+// host has an endpoint on it.
+func TestGlobalNetworkAcrossHosts(t *testing.T) {
+	_, tc := globalCluster(t, "a", "b", "c")
+	a, b, c := tc.nodes["a"].c, tc.nodes["b"].c, tc.nodes["c"].c
+
+	na := must(a.NewNetwork(gossipType, "gnet", "", poolOption("10.70.0.0/24")))(t)
+	nb := waitNetwork(t, b, "gnet")
+	nc := waitNetwork(t, c, "gnet")
+	if nb.ID() != na.ID() || nc.ID() != na.ID() {
+		t.Fatalf("network IDs: a %s, b %s, c %s", na.ID(), nb.ID(), nc.ID())
+	}
+	if got := b.nodes(t, gossipType); !got[na.ID()] {
+		t.Fatalf("driver of b was not told of the network: %v", got)
+	}
+
+	// The name is the cluster's.
+	if _, err := b.NewNetwork(gossipType, "gnet", "", poolOption("10.71.0.0/24")); !isNameError(err) {
+		t.Fatalf("second gnet on b: %v; want a NetworkNameError", err)
+	}
+	// So is the address space: an overlapping pool is refused anywhere.
+	if _, err := c.NewNetwork(gossipType, "other", "", poolOption("10.70.0.0/25")); err == nil {
+		t.Fatal("overlapping pool on c accepted")
+	}
+
+	const perHost = 20
+	var (
+		mu    sync.Mutex
+		addrs = map[string]string{}
+		wg    sync.WaitGroup
+		errs  = make(chan error, 3*perHost)
+	)
+	for _, nw := range []Network{na, nb, nc} {
+		for i := 0; i < perHost; i++ {
+			wg.Add(1)
+			go func(nw Network, i int) {
+				defer wg.Done()
+				ep, err := nw.CreateEndpoint(fmt.Sprintf("ep%d", i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				ip := ep.Info().Iface().Address().IP.String()
+				mu.Lock()
+				defer mu.Unlock()
+				if prev, dup := addrs[ip]; dup {
+					errs <- fmt.Errorf("address %s given to %s and %s", ip, prev, ep.ID())
+				}
+				addrs[ip] = ep.ID()
+			}(nw, i)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	if len(addrs) != 3*perHost {
+		t.Fatalf("%d distinct addresses, want %d", len(addrs), 3*perHost)
+	}
+
+	// Delete is refused while any host has endpoints; the error names the
+	// network and the count.
+	for _, nw := range []Network{na, nb, nc} {
+		for _, ep := range nw.Endpoints() {
+			if nw == nc && ep.Name() == "ep0" {
+				continue
+			}
+			check(t, ep.Delete(false))
+		}
+	}
+	err := na.Delete()
+	if !types.IsForbidden(err) || !strings.Contains(err.Error(), "gnet") || !strings.Contains(err.Error(), "1 endpoints") {
+		t.Fatalf("delete with an endpoint on c: %v; want a ForbiddenError naming gnet and 1 endpoint", err)
+	}
+	check(t, nc.Endpoints()[0].Delete(false))
+	check(t, na.Delete())
+	for _, h := range []*controller{b, c} {
+		eventually(t, "gnet gone from "+h.nodeName(), func() bool {
+			_, err := h.NetworkByName("gnet")
+			return err != nil
+		})
+	}
+	// The pool is free again in the cluster.
+	must(c.NewNetwork(gossipType, "again", "", poolOption("10.70.0.0/24")))(t)
+}
+
+// TestGlobalRestart: a controller restarted on the cluster store gets its
+// own endpoints back (not the other hosts'), with the same addresses, and
+// no address is given twice afterwards.
+func TestGlobalRestart(t *testing.T) {
+	e, tc := globalCluster(t, "a", "b")
+	a, b := tc.nodes["a"].c, tc.nodes["b"].c
+	na := must(a.NewNetwork(gossipType, "gnet", "", poolOption("10.72.0.0/24")))(t)
+	nb := waitNetwork(t, b, "gnet")
+	epA := must(na.CreateEndpoint("ea"))(t)
+	epB := must(nb.CreateEndpoint("eb"))(t)
+
+	tc.stop("b")
+	b = tc.start("b", clusterStore(e)...).c
+	nb, err := b.NetworkByName("gnet")
+	if err != nil {
+		t.Fatalf("gnet after restart of b: %v", err)
+	}
+	eps := nb.Endpoints()
+	if len(eps) != 1 || eps[0].ID() != epB.ID() {
+		t.Fatalf("endpoints of b after restart: %v; want only %s", eps, epB.ID())
+	}
+	if !eps[0].Info().Iface().Address().IP.Equal(epB.Info().Iface().Address().IP) {
+		t.Fatalf("address of eb after restart: %v, was %v", eps[0].Info().Iface().Address(), epB.Info().Iface().Address())
+	}
+	ep2 := must(nb.CreateEndpoint("eb2"))(t)
+	for _, old := range []Endpoint{epA, epB} {
+		if ep2.Info().Iface().Address().IP.Equal(old.Info().Iface().Address().IP) {
+			t.Fatalf("address %v given again after restart", old.Info().Iface().Address())
+		}
+	}
+}
+
+// TestGlobalOverlayVXLANIDs: overlay networks created without a VXLAN ID
+// get one from the cluster store, distinct across hosts; an ID in use is
+// refused; another host creates the network with the same ID.
+func TestGlobalOverlayVXLANIDs(t *testing.T) {
+	_, tc := globalCluster(t, "a", "b")
+	a, b := tc.nodes["a"].c, tc.nodes["b"].c
+	n1 := must(a.NewNetwork("overlay", "ov1", "", poolOption("10.73.0.0/24")))(t)
+	n2 := must(b.NewNetwork("overlay", "ov2", "", poolOption("10.74.0.0/24")))(t)
+	v1, v2 := vxlanList(n1), vxlanList(n2)
+	if v1 == "" || v2 == "" || v1 == v2 {
+		t.Fatalf("VXLAN IDs: ov1 %q, ov2 %q; want two distinct ones", v1, v2)
+	}
+	if got := vxlanList(waitNetwork(t, b, "ov1")); got != v1 {
+		t.Fatalf("ov1 on b has VXLAN IDs %q, want %q", got, v1)
+	}
+	_, err := a.NewNetwork("overlay", "ov3", "", poolOption("10.75.0.0/24"),
+		NetworkOptionDriverOpts(map[string]string{netlabel.OverlayVxlanIDList: v2}))
+	if !types.IsConflict(err) || !strings.Contains(err.Error(), v2) {
+		t.Fatalf("ov3 with the VXLAN ID of ov2: %v; want a ConflictError naming %s", err, v2)
+	}
+	check(t, n2.Delete())
+	must(a.NewNetwork("overlay", "ov3", "", poolOption("10.75.0.0/24"),
+		NetworkOptionDriverOpts(map[string]string{netlabel.OverlayVxlanIDList: v2})))(t)
+}
+
+func vxlanList(nw Network) string {
+	return nw.(*network).driverOpts()[netlabel.OverlayVxlanIDList]
+}
+
+func isNameError(err error) bool {
+	_, ok := err.(NetworkNameError)
+	return ok
+}
+
+// nodes lists the networks the gossip driver of c was told of.
+func (c *controller) nodes(t *testing.T, ntype string) map[string]bool {
+	t.Helper()
+	d, _ := c.reg.Driver(ntype)
+	g := d.(*gossipDriver)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := map[string]bool{}
+	for nid := range g.nInfos {
+		out[nid] = true
+	}
+	return out
+}
