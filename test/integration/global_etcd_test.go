@@ -206,4 +206,3 @@ func TestGlobalEtcdMultiHost(t *testing.T) {
 		})
 	}
 }
-
