@@ -85,12 +85,16 @@ func storeErr(s datastore.DataStore, what string, err error) error {
 func (c *controller) createEndpointCount(n *network) error {
 	s := c.sharedStore()
 	r := &epCountRecord{nid: n.id}
+	n.countMu.Lock()
+	defer n.countMu.Unlock()
+	n.count = nil
 	if err := s.PutObjectAtomic(r); err != nil {
 		if types.IsConflict(err) {
 			return types.ConflictErrorf("network %s (%s): an endpoint count of that network ID is already in the cluster store: %w", n.name, n.id, err)
 		}
 		return storeErr(s, "create the endpoint count of network "+n.id, err)
 	}
+	n.count = r
 	return nil
 }
 
@@ -101,9 +105,15 @@ func (c *controller) addEndpointCount(n *network, delta int) error {
 	if s == nil {
 		return ErrDataStoreNotInitialized(datastore.GlobalScope)
 	}
+	n.countMu.Lock()
+	defer n.countMu.Unlock()
 	for range maxCountWrites {
+		// The last known state first: a conflict means another host
+		// changed it, and it is read again.
 		r := &epCountRecord{nid: n.id}
-		if err := s.GetObject(datastore.Key(r.Key()...), r); err != nil {
+		if n.count != nil {
+			*r = *n.count
+		} else if err := s.GetObject(datastore.Key(r.Key()...), r); err != nil {
 			if types.IsNotFound(err) {
 				if delta > 0 {
 					return types.ForbiddenErrorf("network %s (%s) is being deleted (no endpoint count in the cluster store)", n.name, n.id)
@@ -120,9 +130,11 @@ func (c *controller) addEndpointCount(n *network, delta int) error {
 		}
 		err := s.PutObjectAtomic(r)
 		if err == nil {
+			n.count = r
 			return nil
 		}
-		if !types.IsConflict(err) {
+		n.count = nil
+		if !types.IsConflict(err) && !types.IsNotFound(err) {
 			return storeErr(s, "update the endpoint count of network "+n.id, err)
 		}
 	}
@@ -134,6 +146,9 @@ func (c *controller) addEndpointCount(n *network, delta int) error {
 // ForbiddenError naming the network and the count.
 func (c *controller) deleteEndpointCount(n *network) error {
 	s := c.sharedStore()
+	n.countMu.Lock()
+	defer n.countMu.Unlock()
+	n.count = nil
 	for range maxCountWrites {
 		r := &epCountRecord{nid: n.id}
 		if err := s.GetObject(datastore.Key(r.Key()...), r); err != nil {

@@ -16,7 +16,7 @@ import (
 // nodes (each joining the first), every controller on that etcd as its
 // cluster store. The etcd starts before the test moves into a namespace
 // of its own, so that every thread of the process reaches it.
-func globalCluster(t *testing.T, nodes ...string) (*testutils.Etcd, *testCluster) {
+func globalCluster(t testing.TB, nodes ...string) (*testutils.Etcd, *testCluster) {
 	t.Helper()
 	e := testutils.StartEtcd(t, nil)
 	tc := newTestCluster(t)
@@ -43,7 +43,7 @@ func poolOption(pool string) NetworkOption {
 }
 
 // waitNetwork waits until c has a network named name and returns it.
-func waitNetwork(t *testing.T, c *controller, name string) Network {
+func waitNetwork(t testing.TB, c *controller, name string) Network {
 	t.Helper()
 	var nw Network
 	eventually(t, "network "+name+" on "+c.nodeName(), func() bool {
@@ -224,4 +224,24 @@ func (c *controller) nodes(t *testing.T, ntype string) map[string]bool {
 		out[nid] = true
 	}
 	return out
+}
+
+// TestGlobalEndpointOnDeletedNetwork: an endpoint created on a host that
+// has not yet seen the network's deletion elsewhere is refused, and
+// leaves nothing taken.
+func TestGlobalEndpointOnDeletedNetwork(t *testing.T) {
+	_, tc := globalCluster(t, "a", "b")
+	a, b := tc.nodes["a"].c, tc.nodes["b"].c
+	na := must(a.NewNetwork(gossipType, "gnet", "", poolOption("10.76.0.0/24")))(t)
+	nb := waitNetwork(t, b, "gnet")
+	// b knows the count (cached) before a deletes the network.
+	check(t, must(nb.CreateEndpoint("e1"))(t).Delete(false))
+	b.stopGlobalWatch() // b does not hear of the delete
+	check(t, na.Delete())
+	_, err := nb.CreateEndpoint("e2")
+	if !types.IsForbidden(err) || !strings.Contains(err.Error(), "being deleted") {
+		t.Fatalf("endpoint on a network deleted elsewhere: %v; want a ForbiddenError", err)
+	}
+	// The pool was released with the network: a takes it again.
+	must(a.NewNetwork(gossipType, "again", "", poolOption("10.76.0.0/24")))(t)
 }

@@ -100,6 +100,11 @@ type network struct {
 	kv        kvMeta
 
 	svc svcTable // service records of the joined endpoints (own lock)
+
+	// countMu serialises this host's changes of the network's endpoint
+	// count in the cluster store; count is its last known state.
+	countMu sync.Mutex
+	count   *epCountRecord
 }
 
 func (n *network) Name() string { return n.name }
