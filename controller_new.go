@@ -119,6 +119,9 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		return fail(err)
 	}
 	c.agentRestored()
+	if c.sharedStore() != nil {
+		c.reconcileCounts()
+	}
 	c.startGlobalWatch()
 	if c.keyL, err = c.startExternalKeyListener(); err != nil {
 		return fail(err)

@@ -89,12 +89,12 @@ func (ep *endpoint) create() (err error) {
 	if n.shared() {
 		// Counted before anything is taken: a network deleted meanwhile
 		// on another host refuses the count.
-		if err = n.ctrl.addEndpointCount(n, 1); err != nil {
+		if err = n.ctrl.countEndpoint(n, ep.id); err != nil {
 			return err
 		}
 		defer func() {
 			if err != nil {
-				if e := n.ctrl.addEndpointCount(n, -1); e != nil {
+				if e := n.ctrl.uncountEndpoints(n, ep.id); e != nil {
 					logrus.WithFields(logrus.Fields{"nid": n.id, "eid": ep.id}).WithError(e).Warn("undo create endpoint: endpoint count")
 				}
 			}
@@ -355,7 +355,7 @@ func (ep *endpoint) deleteLocked(force bool) error {
 	serr := n.ctrl.deleteObject(ep.record())
 	step(opEndpointDelete, "stored")
 	if n.shared() {
-		if err := n.ctrl.addEndpointCount(n, -1); err != nil {
+		if err := n.ctrl.uncountEndpoints(n, ep.id); err != nil {
 			log.WithError(err).Warn("delete endpoint: endpoint count")
 		}
 	}

@@ -1,10 +1,11 @@
 package libnetwork
 
 import (
-	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/cnmkit/libnetwork/datastore"
+	"github.com/cnmkit/libnetwork/datastore/etcdkv"
 	"github.com/cnmkit/libnetwork/types"
 )
 
@@ -14,20 +15,20 @@ import (
 // there with their endpoints, an endpoint count per network and, for the
 // IPAM's GlobalDefault space and the VXLAN IDs, the cluster's allocations.
 
-// endpointCountPrefix is the first key component of the endpoint counts.
-const endpointCountPrefix = "endpoint_count"
-
-// maxCountWrites bounds the compare-and-swap attempts of one count change.
-const maxCountWrites = 100
-
 // globalState is the controller's cluster-store state.
 type globalState struct {
-	mu   sync.Mutex    // guards stop and done
+	mu   sync.Mutex    // guards stop
 	stop chan struct{} // closed by stopGlobalWatch
-	done chan struct{} // closed when the watch ends
+	wg   sync.WaitGroup // the watch and the prober
 	// sync serialises the adoption and removal of networks seen in the
 	// store.
 	sync sync.Mutex
+	// unlisted are the endpoints (by network, then endpoint ID) to take
+	// out of their network's endpoint count, until the time given: the
+	// removal failed while the store was away, and the write that added
+	// them may still land until the backend's call bound has passed.
+	// Guarded by mu.
+	unlisted map[string]map[string]time.Time
 }
 
 // sharedStore returns the cluster store, or nil: the global store when it
@@ -38,6 +39,23 @@ func (c *controller) sharedStore() datastore.DataStore {
 		return nil
 	}
 	return s
+}
+
+// clusterStore returns the cluster store for a call that needs it. While
+// the store is known to be unreachable (a call failed with
+// datastore.ErrNotReachable and the prober has not reached it since) the
+// call fails at once with a types.NoServiceError naming the store.
+func (c *controller) clusterStore() (datastore.DataStore, error) {
+	s := c.sharedStore()
+	if s == nil {
+		return nil, ErrDataStoreNotInitialized(datastore.GlobalScope)
+	}
+	if !s.Active() {
+		sc := c.config().Scopes[datastore.GlobalScope]
+		return nil, types.NoServiceErrorf("cluster store %s at %s is not reachable (retried in the background): %w",
+			sc.Client.Provider, sc.Client.Address, datastore.ErrNotReachable)
+	}
+	return s, nil
 }
 
 // shared reports whether n lives in the cluster store.
@@ -51,130 +69,13 @@ func (c *controller) nodeName() string {
 	return c.config().Cluster.NodeName
 }
 
-// epCountRecord is the number of endpoints of a network on every host of
-// the cluster (libnetwork's endpoint_cnt). A network is created with one
-// at zero; deleting the network deletes it, only while it is zero, so an
-// endpoint created at the same time on another host either counts and
-// stops the delete or fails.
-type epCountRecord struct {
-	kvMeta
-	nid   string
-	Count uint64
-}
-
-func (r *epCountRecord) Key() []string           { return []string{endpointCountPrefix, r.nid} }
-func (r *epCountRecord) KeyPrefix() []string     { return []string{endpointCountPrefix} }
-func (r *epCountRecord) Value() []byte           { b, _ := json.Marshal(r); return b }
-func (r *epCountRecord) SetValue(b []byte) error { return json.Unmarshal(b, r) }
-func (r *epCountRecord) DataScope() string       { return datastore.GlobalScope }
-func (r *epCountRecord) Skip() bool              { return false }
-func (r *epCountRecord) New() datastore.KVObject { return &epCountRecord{nid: r.nid} }
-func (r *epCountRecord) CopyTo(o datastore.KVObject) error {
-	return copyRecord(r, o)
-}
-
-// storeErr wraps an error of the cluster store s, naming it.
-func storeErr(s datastore.DataStore, what string, err error) error {
-	if types.IsNoService(err) || types.IsTimeout(err) {
-		return err // already names the store and its address
-	}
-	return types.InternalErrorf("%s in the %s store: %w", what, s.Scope(), err)
-}
-
-// createEndpointCount writes n's endpoint count at zero.
-func (c *controller) createEndpointCount(n *network) error {
-	s := c.sharedStore()
-	r := &epCountRecord{nid: n.id}
-	n.countMu.Lock()
-	defer n.countMu.Unlock()
-	n.count = nil
-	if err := s.PutObjectAtomic(r); err != nil {
-		if types.IsConflict(err) {
-			return types.ConflictErrorf("network %s (%s): an endpoint count of that network ID is already in the cluster store: %w", n.name, n.id, err)
-		}
-		return storeErr(s, "create the endpoint count of network "+n.id, err)
-	}
-	n.count = r
-	return nil
-}
-
-// addEndpointCount adds delta (+1 or -1) to n's endpoint count. Adding to
-// a network whose count is gone (being deleted) is a ForbiddenError.
-func (c *controller) addEndpointCount(n *network, delta int) error {
-	s := c.sharedStore()
-	if s == nil {
-		return ErrDataStoreNotInitialized(datastore.GlobalScope)
-	}
-	n.countMu.Lock()
-	defer n.countMu.Unlock()
-	for range maxCountWrites {
-		// The last known state first: a conflict means another host
-		// changed it, and it is read again.
-		r := &epCountRecord{nid: n.id}
-		if n.count != nil {
-			*r = *n.count
-		} else if err := s.GetObject(datastore.Key(r.Key()...), r); err != nil {
-			if types.IsNotFound(err) {
-				if delta > 0 {
-					return types.ForbiddenErrorf("network %s (%s) is being deleted (no endpoint count in the cluster store)", n.name, n.id)
-				}
-				return nil
-			}
-			return storeErr(s, "read the endpoint count of network "+n.id, err)
-		}
-		switch {
-		case delta > 0:
-			r.Count++
-		case r.Count > 0:
-			r.Count--
-		}
-		err := s.PutObjectAtomic(r)
-		if err == nil {
-			n.count = r
-			return nil
-		}
-		n.count = nil
-		if !types.IsConflict(err) && !types.IsNotFound(err) {
-			return storeErr(s, "update the endpoint count of network "+n.id, err)
-		}
-	}
-	return types.RetryErrorf("network %s (%s): endpoint count kept changing under %d attempts", n.name, n.id, maxCountWrites)
-}
-
-// deleteEndpointCount deletes n's endpoint count if it is zero: after it,
-// no host can create an endpoint on n. A count above zero is a
-// ForbiddenError naming the network and the count.
-func (c *controller) deleteEndpointCount(n *network) error {
-	s := c.sharedStore()
-	n.countMu.Lock()
-	defer n.countMu.Unlock()
-	n.count = nil
-	for range maxCountWrites {
-		r := &epCountRecord{nid: n.id}
-		if err := s.GetObject(datastore.Key(r.Key()...), r); err != nil {
-			if types.IsNotFound(err) {
-				return nil
-			}
-			return storeErr(s, "read the endpoint count of network "+n.id, err)
-		}
-		if r.Count > 0 {
-			return types.ForbiddenErrorf("network %s (%s) has %d endpoints in the cluster: delete them first", n.name, n.id, r.Count)
-		}
-		err := s.DeleteObjectAtomic(r)
-		if err == nil || types.IsNotFound(err) {
-			return nil
-		}
-		if !types.IsConflict(err) {
-			return storeErr(s, "delete the endpoint count of network "+n.id, err)
-		}
-	}
-	return types.RetryErrorf("network %s (%s): endpoint count kept changing under %d attempts", n.name, n.id, maxCountWrites)
-}
-
 // checkClusterName refuses a name used by a network of the cluster store
 // that this controller has not seen yet.
 func (c *controller) checkClusterName(name string) error {
-	s := c.sharedStore()
+	s, err := c.clusterStore()
+	if err != nil {
+		return err
+	}
 	objs, err := listObjects(s, []string{networkKeyPrefix}, &netRecord{meta: &kvMeta{}})
 	if err != nil {
 		return err
@@ -200,4 +101,24 @@ func (n *network) storedPools() bool {
 	}
 	s, ok := ipam.(interface{ Stored(string) bool })
 	return ok && s.Stored(n.addrSpace)
+}
+
+// storeErr wraps an error of the cluster store s, naming it; an
+// unreachable store's error already names its address.
+func storeErr(s datastore.DataStore, what string, err error) error {
+	if types.IsNoService(err) || types.IsTimeout(err) {
+		return err
+	}
+	return types.InternalErrorf("%s in the %s store: %w", what, s.Scope(), err)
+}
+
+// writeLifetime bounds how long a write the cluster store did not answer
+// in time may still land: the backend's own call bound (etcdkv's), plus a
+// margin.
+func (c *controller) writeLifetime() time.Duration {
+	d := etcdkv.DefaultTimeout
+	if sc := c.config().Scopes[datastore.GlobalScope]; sc != nil && sc.Client.Config != nil && sc.Client.Config.ConnectionTimeout > 0 {
+		d = sc.Client.Config.ConnectionTimeout
+	}
+	return d + time.Second
 }

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/netlabel"
 	"github.com/cnmkit/libnetwork/types"
@@ -244,4 +246,74 @@ func TestGlobalEndpointOnDeletedNetwork(t *testing.T) {
 	}
 	// The pool was released with the network: a takes it again.
 	must(a.NewNetwork(gossipType, "again", "", poolOption("10.76.0.0/24")))(t)
+}
+
+// TestGlobalStoreDown: with etcd down, calls that need the cluster store
+// fail with a types.NoServiceError naming the store's address, local
+// networks keep working; once etcd is back the controller resumes without
+// a restart and catches up on the networks created meanwhile.
+func TestGlobalStoreDown(t *testing.T) {
+	e, tc := globalCluster(t, "a", "b")
+	a, b := tc.nodes["a"].c, tc.nodes["b"].c
+	na := must(a.NewNetwork(gossipType, "gnet", "", poolOption("10.77.0.0/24")))(t)
+	waitNetwork(t, b, "gnet")
+	local := must(a.NewNetwork(fakeType, "lnet", "", poolOption("10.78.0.0/24")))(t)
+
+	e.Kill()
+	t0 := time.Now()
+	_, err := na.CreateEndpoint("e1")
+	took := time.Since(t0)
+	if !types.IsNoService(err) || !strings.Contains(err.Error(), e.ClientAddr) {
+		t.Fatalf("endpoint with etcd down: %v; want a NoServiceError naming %s", err, e.ClientAddr)
+	}
+	t.Logf("endpoint create with etcd down failed after %v: %v", took, err)
+	if _, err := a.NewNetwork(gossipType, "g2", "", poolOption("10.79.0.0/24")); !types.IsNoService(err) || !strings.Contains(err.Error(), e.ClientAddr) {
+		t.Fatalf("network with etcd down: %v; want a NoServiceError naming %s", err, e.ClientAddr)
+	}
+	if err := na.Delete(); !types.IsNoService(err) {
+		t.Fatalf("delete with etcd down: %v; want a NoServiceError", err)
+	}
+	t.Logf("global calls refused %v after etcd was killed", time.Since(t0))
+	// Local networks do not need the store.
+	lep := must(local.CreateEndpoint("l1"))(t)
+	check(t, lep.Delete(false))
+
+	restartEtcd(e)
+	t0 = time.Now()
+	// a's watch resumes: a network created on b meanwhile is seen on a.
+	eventually(t, "endpoint create after etcd is back", func() bool {
+		ep, err := na.CreateEndpoint("e1")
+		if err != nil {
+			return false
+		}
+		return ep.Delete(false) == nil
+	})
+	t.Logf("endpoint create works again %v after etcd is back", time.Since(t0))
+	must(b.NewNetwork(gossipType, "g3", "", poolOption("10.79.0.0/24")))(t)
+	waitNetwork(t, a, "g3")
+	t.Logf("network of b seen on a %v after etcd is back", time.Since(t0))
+	if err := na.Delete(); err != nil {
+		r := &epCountRecord{nid: na.ID()}
+		_ = a.sharedStore().GetObject(datastore.Key(r.Key()...), r)
+		a.global.mu.Lock()
+		t.Logf("count %+v, pending %v", r.Endpoints, a.global.unlisted)
+		a.global.mu.Unlock()
+		t.Fatal(err)
+	}
+	eventually(t, "gnet gone from b", func() bool {
+		_, err := b.NetworkByName("gnet")
+		return err != nil
+	})
+}
+
+// restartEtcd starts e again from a goroutine of its own: the test's
+// goroutine is locked in a namespace of the test, and etcd must be born
+// in the process's namespace, where every other thread reaches it.
+func restartEtcd(e *testutils.Etcd) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Start()
+	}()
+	<-done
 }

@@ -22,9 +22,9 @@ func (n *network) takesVXLANIDs() bool { return n.networkType == "overlay" }
 // call: the bitmap is re-read before each change anyway, and a manager
 // kept across a store outage would hold nothing worth keeping.
 func (c *controller) clusterVXLANIDs() (*idm.Idm, error) {
-	s := c.sharedStore()
-	if s == nil {
-		return nil, ErrDataStoreNotInitialized("global")
+	s, err := c.clusterStore()
+	if err != nil {
+		return nil, err
 	}
 	ids, err := idm.New(s, clusterVXLANKey, overlay.MinVXLANID, overlay.MaxVXLANID)
 	if err != nil {

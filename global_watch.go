@@ -30,29 +30,62 @@ func (c *controller) startGlobalWatch() {
 	if g.stop != nil {
 		return
 	}
-	g.stop, g.done = make(chan struct{}), make(chan struct{})
-	go c.watchNetworks(s, g.stop, g.done)
+	g.stop = make(chan struct{})
+	g.wg.Add(2)
+	go c.watchNetworks(s, g.stop)
+	go c.probeStore(s, g.stop)
 }
 
 // stopGlobalWatch ends the watch and waits for it.
 func (c *controller) stopGlobalWatch() {
 	g := &c.global
 	g.mu.Lock()
-	stop, done := g.stop, g.done
+	stop := g.stop
 	g.stop = nil
 	g.mu.Unlock()
 	if stop == nil {
 		return
 	}
 	close(stop)
-	<-done
+	g.wg.Wait()
+}
+
+// storeProbeInterval is how often an unreachable cluster store is tried.
+const storeProbeInterval = 250 * time.Millisecond
+
+// probeStore tries an unreachable cluster store every storeProbeInterval
+// until stop closes; once it answers, the store is marked active again
+// (RestartWatch) and the calls that clusterStore refused go through. With
+// the store active it takes out of the endpoint counts the endpoints whose
+// removal failed while it was away.
+func (c *controller) probeStore(s datastore.DataStore, stop chan struct{}) {
+	defer c.global.wg.Done()
+	t := time.NewTicker(storeProbeInterval)
+	defer t.Stop()
+	probe := &epCountRecord{nid: "probe"}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if !s.Active() {
+			err := s.GetObject(datastore.Key(probe.Key()...), probe.New())
+			if err != nil && !types.IsNotFound(err) {
+				continue
+			}
+			logrus.Info("cluster store: reachable again")
+			s.RestartWatch()
+		}
+		c.flushUncounted()
+	}
 }
 
 // watchNetworks follows the network prefix of s until stop closes. Each
 // state the backend sends is the whole list of networks, so a watch
 // started again after an outage catches up on what changed meanwhile.
-func (c *controller) watchNetworks(s datastore.DataStore, stop, done chan struct{}) {
-	defer close(done)
+func (c *controller) watchNetworks(s datastore.DataStore, stop chan struct{}) {
+	defer c.global.wg.Done()
 	prefix := datastore.Key(networkKeyPrefix)
 	log := logrus.WithField("prefix", prefix)
 	wait := globalWatchRetryMin
