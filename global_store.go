@@ -17,8 +17,8 @@ import (
 
 // globalState is the controller's cluster-store state.
 type globalState struct {
-	mu   sync.Mutex    // guards stop
-	stop chan struct{} // closed by stopGlobalWatch
+	mu   sync.Mutex     // guards stop
+	stop chan struct{}  // closed by stopGlobalWatch
 	wg   sync.WaitGroup // the watch and the prober
 	// sync serialises the adoption and removal of networks seen in the
 	// store.
