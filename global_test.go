@@ -317,3 +317,32 @@ func restartEtcd(e *testutils.Etcd) {
 	}()
 	<-done
 }
+
+// TestGlobalStartWhileDown: a controller started while its cluster store
+// is down comes up with its local networks, and attaches the cluster's
+// networks once the store is back.
+func TestGlobalStartWhileDown(t *testing.T) {
+	e, tc := globalCluster(t, "a", "b")
+	a := tc.nodes["a"].c
+	must(a.NewNetwork(gossipType, "gnet", "", poolOption("10.82.0.0/24")))(t)
+	waitNetwork(t, tc.nodes["b"].c, "gnet")
+	must(tc.nodes["b"].c.NewNetwork(fakeType, "lnet", "", poolOption("10.83.0.0/24")))(t)
+	tc.stop("b")
+	e.Kill()
+
+	t0 := time.Now()
+	b := tc.start("b", clusterStore(e)...).c
+	t.Logf("controller started in %v with its cluster store down", time.Since(t0))
+	if _, err := b.NetworkByName("gnet"); err == nil {
+		t.Fatal("gnet restored without the cluster store")
+	}
+	lnet, err := b.NetworkByName("lnet")
+	if err != nil {
+		t.Fatalf("local network after a start with the store down: %v", err)
+	}
+	check(t, must(lnet.CreateEndpoint("l1"))(t).Delete(false))
+
+	restartEtcd(e)
+	nb := waitNetwork(t, b, "gnet")
+	check(t, must(nb.CreateEndpoint("e1"))(t).Delete(false))
+}

@@ -35,6 +35,12 @@ func (c *controller) restoreNetworks() ([]*network, error) {
 		if s == nil {
 			continue
 		}
+		if scope != datastore.LocalScope && !s.Active() {
+			// Found unreachable already: its networks are attached when
+			// it is back (the cluster store's watch).
+			logrus.Warn("restore: the global store is not reachable: its networks come when it is back")
+			continue
+		}
 		objs, err := listObjects(s, []string{networkKeyPrefix}, &netRecord{meta: &kvMeta{}})
 		if err != nil {
 			if scope == datastore.LocalScope {

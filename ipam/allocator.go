@@ -87,7 +87,11 @@ func newAllocator(lcDs, glDs datastore.DataStore, localPools, globalPools []*net
 	}
 	for _, s := range a.spaces {
 		if err := a.syncSpace(s); err != nil {
-			return nil, err
+			if !types.IsNoService(err) && !types.IsTimeout(err) {
+				return nil, err
+			}
+			// An unreachable store: the space is read before its first use.
+			logrus.WithField("space", s.name).WithError(err).Warn("ipam: address space not read from its store yet")
 		}
 	}
 	return a, nil
