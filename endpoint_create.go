@@ -87,6 +87,14 @@ func (ep *endpoint) create() (err error) {
 		return err
 	}
 	if n.shared() {
+		var doneClaim func()
+		if ep.claim, doneClaim, err = n.ctrl.newClaim(intent{Op: opEndpointClaim, Network: n.id, Endpoint: ep.id}); err != nil {
+			return err
+		}
+		defer func() {
+			doneClaim()
+			ep.claim = nil
+		}()
 		// Counted before anything is taken: a network deleted meanwhile
 		// on another host refuses the count.
 		if err = n.ctrl.countEndpoint(n, ep.id); err != nil {
@@ -188,6 +196,10 @@ func (ep *endpoint) assignAddress(ipam ipamapi.Ipam, v6 bool) error {
 		}
 		addr, _, err := ipam.RequestAddress(d.PoolID, pref, addressOptions(ep.ipamOptions, v6))
 		if err == nil {
+			if ep.claim != nil {
+				ep.claim.addAddr(d.PoolID, addr)
+				step(opEndpointClaim, "address")
+			}
 			ep.mu.Lock()
 			if v6 {
 				ep.iface.addrv6, ep.iface.v6PoolID = addr, d.PoolID

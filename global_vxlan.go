@@ -94,6 +94,7 @@ func (n *network) allocateVXLANIDs() error {
 				return types.ConflictErrorf("network %s: VXLAN ID %d is already used by another network of the cluster: %w", n.name, want[i], err)
 			}
 			got = append(got, want[i])
+			n.claim.update(func(in *intent) { in.VNIs = append(in.VNIs, want[i]) })
 			continue
 		}
 		id, err := ids.GetIDInRange(overlay.FirstAutoVXLANID, overlay.MaxVXLANID, true)
@@ -105,6 +106,8 @@ func (n *network) allocateVXLANIDs() error {
 			return types.NoServiceErrorf("network %s: no free VXLAN ID in the cluster: %w", n.name, err)
 		}
 		got = append(got, id)
+		n.claim.update(func(in *intent) { in.VNIs = append(in.VNIs, id) })
+		step(opNetworkClaim, "vxlan")
 	}
 	if want == nil {
 		parts := make([]string, len(got))

@@ -89,6 +89,7 @@ type network struct {
 	created     time.Time
 	optErr      error             // first invalid option, reported by NewNetwork
 	poolRemap   map[string]string // pool IDs changed by the replay at restore
+	claim       *claim            // cluster resources taken while being created (cluster store)
 
 	mu        sync.Mutex
 	endpoints map[string]*endpoint // by ID, committed only

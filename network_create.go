@@ -91,6 +91,14 @@ func (c *controller) newNetwork(networkType, name string, id string, gw bool, op
 		if err := c.checkClusterName(name); err != nil {
 			return nil, err
 		}
+		var doneClaim func()
+		if n.claim, doneClaim, err = c.newClaim(intent{Op: opNetworkClaim, Network: n.id, Driver: networkType}); err != nil {
+			return nil, err
+		}
+		defer func() {
+			doneClaim()
+			n.claim = nil
+		}()
 	}
 
 	if err = n.ipamAllocate(); err != nil {

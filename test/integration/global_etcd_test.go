@@ -206,3 +206,73 @@ func TestGlobalEtcdMultiHost(t *testing.T) {
 		})
 	}
 }
+
+// crashAt restarts h's daemon to die at crashpoint step, runs op (which
+// must fail: the daemon dies), then starts the daemon again.
+func crashAt(t *testing.T, h *mhHost, step string, op func() error) {
+	t.Helper()
+	h.stopProc(h.d)
+	if h.c.env == nil {
+		h.c.env = map[*mhHost][]string{}
+	}
+	h.c.env[h] = []string{"CNMKIT_CRASHPOINT=" + step}
+	h.start()
+	if err := op(); err == nil {
+		t.Fatalf("%s: the operation succeeded: no crash at %s", h.name, step)
+	}
+	select {
+	case <-h.d.done:
+	case <-time.After(mhBound):
+		t.Fatalf("%s: the daemon did not die at %s", h.name, step)
+	}
+	h.start()
+}
+
+// TestGlobalEtcdCrash: a daemon killed after taking a VXLAN ID and a pool
+// for a network, or an address for an endpoint, before storing the
+// object, gives them back when it starts again: another host then takes
+// the same VXLAN ID, pool and address, and the network's endpoint count
+// does not keep the endpoint that never was.
+func TestGlobalEtcdCrash(t *testing.T) {
+	testutils.RequireRoot(t)
+	bins := dnetBuild(t, t.TempDir())
+	c, _ := newEtcdMHCluster(t, bins, 3)
+	h1, h2 := c.host(1), c.host(2)
+	const subnet = "10.77.0.0/24"
+
+	crashAt(t, h1, "network-claim/vxlan", func() error {
+		ctx, cancel := mhCtx()
+		defer cancel()
+		_, err := h1.cl.CreateNetwork(ctx, api.NetworkCreate{Name: "crashed", Driver: "overlay", IPAM: []api.IPAMConfig{{Subnet: subnet}}})
+		return err
+	})
+	// The first VXLAN ID of the cluster (4096) and the pool are free again.
+	ctx, cancel := mhCtx()
+	got, err := h2.cl.CreateNetwork(ctx, api.NetworkCreate{Name: mhOverlay.name, Driver: "overlay", IPAM: []api.IPAMConfig{{Subnet: subnet}},
+		Options: map[string]string{"com.docker.network.driver.overlay.vxlanid_list": "4096"}})
+	cancel()
+	if err != nil {
+		t.Fatalf("network with the VXLAN ID and pool of the crashed creation: %v", err)
+	}
+	n := mhNet{id: got.ID, name: got.Name, subnet: subnet}
+	mhPoll(t, "host 1 lists the network", mhBound, func() error { return listed(h1, n) })
+
+	crashAt(t, h1, "endpoint-claim/address", func() error {
+		ctx, cancel := mhCtx()
+		defer cancel()
+		_, err := h1.cl.CreateEndpoint(ctx, n.id, api.EndpointCreate{Name: "crashed"})
+		return err
+	})
+	// The first address after the gateway is free again.
+	ctx, cancel = mhCtx()
+	ep, err := h2.cl.CreateEndpoint(ctx, n.id, api.EndpointCreate{Name: "e1", IPv4Address: "10.77.0.2"})
+	cancel()
+	if err != nil {
+		t.Fatalf("endpoint with the address of the crashed creation: %v", err)
+	}
+	ctx, cancel = mhCtx()
+	defer cancel()
+	must(t, h2.cl.DeleteEndpoint(ctx, n.id, ep.ID, false))
+	// Nothing counts the endpoint that never was.
+	must(t, h1.cl.DeleteNetwork(ctx, n.id))
+}

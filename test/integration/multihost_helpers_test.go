@@ -35,8 +35,10 @@ type mhCluster struct {
 	ulNL  *netlink.Handle
 	hosts []*mhHost
 	key   string // gossip key (hex)
-	// extraArgs are more daemon arguments of a host (set by prepare).
+	// extraArgs are more daemon arguments of a host (set by prepare);
+	// env, when set, more environment variables of its next start.
 	extraArgs func(h *mhHost) []string
+	env       map[*mhHost][]string
 }
 
 // mhHost is one host of the cluster.
@@ -183,6 +185,10 @@ func (h *mhHost) start() {
 	}
 	p := &dnetProc{stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(h.c.bins.daemon, args...)
+	if env := h.c.env[h]; len(env) > 0 {
+		p.cmd.Env = append(os.Environ(), env...)
+		delete(h.c.env, h)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	// Forked from a thread inside the host's namespace: the daemon is
