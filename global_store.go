@@ -7,6 +7,8 @@ import (
 	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/datastore/etcdkv"
 	"github.com/cnmkit/libnetwork/types"
+	"github.com/docker/libkv/store"
+	"github.com/sirupsen/logrus"
 )
 
 // The cluster store: a global store shared by the hosts of a cluster (a
@@ -23,6 +25,9 @@ type globalState struct {
 	// sync serialises the adoption and removal of networks seen in the
 	// store.
 	sync sync.Mutex
+	// skipped are the unreadable records of the last sync, by key, at
+	// the index logged (under sync).
+	skipped map[string]uint64
 	// unlisted are the endpoints (by network, then endpoint ID) to take
 	// out of their network's endpoint count, until the time given: the
 	// removal failed while the store was away, and the write that added
@@ -76,16 +81,72 @@ func (c *controller) checkClusterName(name string) error {
 	if err != nil {
 		return err
 	}
-	objs, err := listObjects(s, []string{networkKeyPrefix}, &netRecord{meta: &kvMeta{}})
+	recs, err := listNetworkRecords(s)
 	if err != nil {
 		return err
 	}
-	for _, o := range objs {
-		if o.(*netRecord).Name == name {
+	for _, r := range recs {
+		if r.Name == name {
 			return NetworkNameError(name)
 		}
 	}
 	return nil
+}
+
+// listNetworkRecords lists the network records of the cluster store s;
+// records it cannot read are skipped with a log line.
+func listNetworkRecords(s datastore.DataStore) ([]*netRecord, error) {
+	objs, err := listObjects(s, []string{networkKeyPrefix}, &rawRecord{})
+	if err != nil {
+		return nil, err
+	}
+	var out []*netRecord
+	for _, o := range objs {
+		raw := o.(*rawRecord)
+		r := &netRecord{meta: &kvMeta{}}
+		if err := r.SetValue(raw.value); err != nil || r.ID == "" {
+			logrus.WithError(err).Warn("cluster store: unreadable network record skipped")
+			continue
+		}
+		r.SetIndex(raw.Index())
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// rawRecord is a record of any content, kept as bytes (for listing
+// records one at a time decoded).
+type rawRecord struct {
+	kvMeta
+	value []byte
+}
+
+func (r *rawRecord) Key() []string                     { return nil }
+func (r *rawRecord) KeyPrefix() []string               { return nil }
+func (r *rawRecord) Value() []byte                     { return r.value }
+func (r *rawRecord) SetValue(b []byte) error           { r.value = append([]byte(nil), b...); return nil }
+func (r *rawRecord) DataScope() string                 { return datastore.GlobalScope }
+func (r *rawRecord) Skip() bool                        { return true }
+func (r *rawRecord) New() datastore.KVObject           { return &rawRecord{} }
+func (r *rawRecord) CopyTo(o datastore.KVObject) error { return copyRecord(r, o) }
+
+// decodeNetworkPair decodes a network record of the cluster store, or
+// logs why it is skipped and returns nil.
+func decodeNetworkPair(p *store.KVPair) *netRecord {
+	if len(p.Value) == 0 {
+		return nil
+	}
+	r := &netRecord{meta: &kvMeta{}}
+	if err := r.SetValue(p.Value); err != nil || r.ID == "" {
+		logrus.WithField("key", p.Key).WithError(err).Warn("cluster store: unreadable network record skipped")
+		return nil
+	}
+	if datastore.Key(r.Key()...) != p.Key {
+		logrus.WithFields(logrus.Fields{"key": p.Key, "nid": r.ID}).Warn("cluster store: network record under another network's key skipped")
+		return nil
+	}
+	r.SetIndex(p.LastIndex)
+	return r
 }
 
 // storedPools reports whether n's pools and addresses are kept in a store

@@ -346,3 +346,22 @@ func TestGlobalStartWhileDown(t *testing.T) {
 	nb := waitNetwork(t, b, "gnet")
 	check(t, must(nb.CreateEndpoint("e1"))(t).Delete(false))
 }
+
+// TestGlobalGarbage: garbage under the cluster store's network keys is
+// skipped (with a log line): networks are still created, listed by the
+// watch and restored.
+func TestGlobalGarbage(t *testing.T) {
+	e, tc := globalCluster(t, "a", "b")
+	a := tc.nodes["a"].c
+	kv := a.sharedStore().KVStore()
+	check(t, kv.Put(datastore.Key(networkKeyPrefix, "garbage"), []byte("{not json"), nil))
+	check(t, kv.Put(datastore.Key(networkKeyPrefix, "newer"), []byte(`{"ID":"newer","Name":"future","Type":"gossipfake","Scope":"global","Persist":true,"FieldOfTomorrow":{"x":1}}`), nil))
+	must(a.NewNetwork(gossipType, "gnet", "", poolOption("10.84.0.0/24")))(t)
+	waitNetwork(t, tc.nodes["b"].c, "gnet")
+	waitNetwork(t, tc.nodes["b"].c, "future") // unknown fields are ignored
+	tc.stop("b")
+	b := tc.start("b", clusterStore(e)...).c
+	if _, err := b.NetworkByName("gnet"); err != nil {
+		t.Fatalf("gnet after restart with garbage in the store: %v", err)
+	}
+}

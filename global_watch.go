@@ -121,23 +121,21 @@ func (c *controller) syncGlobalNetworks(s datastore.DataStore, pairs []*store.KV
 		return
 	}
 	inStore := map[string]bool{}
+	skipped := map[string]uint64{}
 	for _, p := range pairs {
-		if len(p.Value) == 0 {
+		if i, seen := c.global.skipped[p.Key]; seen && i == p.LastIndex {
+			skipped[p.Key] = i // logged already
 			continue
 		}
-		r := &netRecord{meta: &kvMeta{}}
-		if err := r.SetValue(p.Value); err != nil || r.ID == "" {
-			logrus.WithField("key", p.Key).WithError(err).Warn("cluster store: unreadable network record skipped")
+		r := decodeNetworkPair(p)
+		if r == nil {
+			skipped[p.Key] = p.LastIndex
 			continue
 		}
-		if datastore.Key(r.Key()...) != p.Key {
-			logrus.WithFields(logrus.Fields{"key": p.Key, "nid": r.ID}).Warn("cluster store: network record under another network's key skipped")
-			continue
-		}
-		r.SetIndex(p.LastIndex)
 		inStore[r.ID] = true
 		c.adoptGlobalNetwork(r)
 	}
+	c.global.skipped = skipped
 	c.mu.RLock()
 	var gone []*network
 	for id, n := range c.networks {

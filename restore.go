@@ -41,16 +41,29 @@ func (c *controller) restoreNetworks() ([]*network, error) {
 			logrus.Warn("restore: the global store is not reachable: its networks come when it is back")
 			continue
 		}
-		objs, err := listObjects(s, []string{networkKeyPrefix}, &netRecord{meta: &kvMeta{}})
-		if err != nil {
-			if scope == datastore.LocalScope {
-				return nil, err
+		var recs []*netRecord
+		if scope != datastore.LocalScope && s.Watchable() {
+			// The cluster store: one unreadable record is skipped.
+			var err error
+			if recs, err = listNetworkRecords(s); err != nil {
+				logrus.WithError(err).Warn("restore: list networks of the cluster store")
+				continue
 			}
-			logrus.WithError(err).Warn("restore: list networks of the global store")
-			continue
+		} else {
+			objs, err := listObjects(s, []string{networkKeyPrefix}, &netRecord{meta: &kvMeta{}})
+			if err != nil {
+				if scope == datastore.LocalScope {
+					return nil, err
+				}
+				logrus.WithError(err).Warn("restore: list networks of the global store")
+				continue
+			}
+			for _, o := range objs {
+				recs = append(recs, o.(*netRecord))
+			}
 		}
-		for _, o := range objs {
-			n, err := c.networkFromRecord(o.(*netRecord))
+		for _, r := range recs {
+			n, err := c.networkFromRecord(r)
 			if err != nil {
 				logrus.WithError(err).Warn("restore: skip unreadable network")
 				continue
