@@ -1,6 +1,7 @@
 package libnetwork
 
 import (
+	"os"
 	"sync"
 	"time"
 
@@ -69,9 +70,14 @@ func (n *network) shared() bool {
 }
 
 // nodeName is this host's name in the cluster (unique: the gossip agent
-// refuses two members of one name); endpoints in the cluster store carry it.
+// refuses two members of one name), else its host name; endpoints in the
+// cluster store carry it.
 func (c *controller) nodeName() string {
-	return c.config().Cluster.NodeName
+	if name := c.config().Cluster.NodeName; name != "" {
+		return name
+	}
+	name, _ := os.Hostname()
+	return name
 }
 
 // checkClusterName refuses a name used by a network of the cluster store
