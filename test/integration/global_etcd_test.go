@@ -72,11 +72,12 @@ func listed(h *mhHost, n mhNet) error {
 // ID) is listed on hosts 2 and 3; 50 endpoints created in parallel on
 // each host get 150 distinct addresses; containers on every host reach
 // each other by name; delete is refused while host 3 has an endpoint, and
-// once allowed the network goes from every host.
+// once allowed the network goes from every host; with one etcd member
+// killed every host keeps working.
 func TestGlobalEtcdMultiHost(t *testing.T) {
 	testutils.RequireRoot(t)
 	bins := dnetBuild(t, t.TempDir())
-	c, _ := newEtcdMHCluster(t, bins, 3)
+	c, members := newEtcdMHCluster(t, bins, 3)
 	h1, h3 := c.host(1), c.host(3)
 
 	start := time.Now()
@@ -194,6 +195,19 @@ func TestGlobalEtcdMultiHost(t *testing.T) {
 	// Network, VXLAN ID and pool are free again: created anew from host 2.
 	n2 := createGlobal(t, c.host(2), mhOverlay.name, "10.77.0.0/22")
 	mhPoll(t, "host 1 lists the new network", mhBound, func() error { return listed(h1, n2) })
+
+	// One etcd member killed (host 3's own): every host keeps working.
+	members[2].Kill()
+	for _, h := range c.hosts {
+		ctx, cancel := mhCtx()
+		ep, err := h.cl.CreateEndpoint(ctx, n2.id, api.EndpointCreate{Name: "one-down-" + itoa(h.idx)})
+		if err != nil {
+			cancel()
+			t.Fatalf("%s: endpoint with one etcd member down: %v", h.name, err)
+		}
+		must(t, h.cl.DeleteEndpoint(ctx, n2.id, ep.ID, false))
+		cancel()
+	}
 	ctx, cancel = mhCtx()
 	must(t, c.host(2).cl.DeleteNetwork(ctx, n2.id))
 	cancel()
