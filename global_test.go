@@ -325,13 +325,19 @@ func TestGlobalStartWhileDown(t *testing.T) {
 	e, tc := globalCluster(t, "a", "b")
 	a := tc.nodes["a"].c
 	must(a.NewNetwork(gossipType, "gnet", "", poolOption("10.82.0.0/24")))(t)
-	waitNetwork(t, tc.nodes["b"].c, "gnet")
-	must(tc.nodes["b"].c.NewNetwork(fakeType, "lnet", "", poolOption("10.83.0.0/24")))(t)
+	b := tc.nodes["b"].c
+	nb := waitNetwork(t, b, "gnet")
+	must(b.NewNetwork(fakeType, "lnet", "", poolOption("10.83.0.0/24")))(t)
+	// Endpoints of b: one alone, one joined to a sandbox that lives on,
+	// one joined to a sandbox that does not.
+	alone := must(nb.CreateEndpoint("alone"))(t)
+	live, sbLive := joined(t, b, nb, "live", "c-live")
+	_, _ = joined(t, b, nb, "dead", "c-dead")
 	tc.stop("b")
 	e.Kill()
 
 	t0 := time.Now()
-	b := tc.start("b", clusterStore(e)...).c
+	b = tc.start("b", append(clusterStore(e), config.OptionActiveSandboxes(map[string]interface{}{sbLive.ContainerID(): nil}))...).c
 	t.Logf("controller started in %v with its cluster store down", time.Since(t0))
 	if _, err := b.NetworkByName("gnet"); err == nil {
 		t.Fatal("gnet restored without the cluster store")
@@ -343,8 +349,24 @@ func TestGlobalStartWhileDown(t *testing.T) {
 	check(t, must(lnet.CreateEndpoint("l1"))(t).Delete(false))
 
 	restartEtcd(e)
-	nb := waitNetwork(t, b, "gnet")
+	nb = waitNetwork(t, b, "gnet")
+	eps := map[string]bool{}
+	for _, ep := range nb.Endpoints() {
+		eps[ep.Name()] = true
+	}
+	if len(eps) != 2 || !eps["alone"] || !eps["live"] {
+		t.Fatalf("endpoints of b on gnet once the store is back: %v; want alone and live", eps)
+	}
+	sb := must(b.SandboxByID(sbLive.ID()))(t)
+	if got := sb.Endpoints(); len(got) != 1 || got[0].ID() != live.ID() {
+		t.Fatalf("endpoints of the live sandbox: %v; want %s", got, live.ID())
+	}
 	check(t, must(nb.CreateEndpoint("e1"))(t).Delete(false))
+	// Once b's endpoints are gone, the network can go: the dead one was
+	// taken out of the count.
+	check(t, must(b.SandboxByID(sbLive.ID()))(t).Delete())
+	check(t, must(nb.EndpointByID(alone.ID()))(t).Delete(false))
+	check(t, must(a.NetworkByName("gnet"))(t).Delete())
 }
 
 // TestGlobalGarbage: garbage under the cluster store's network keys is

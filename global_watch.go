@@ -188,11 +188,50 @@ func (c *controller) adoptGlobalNetwork(r *netRecord) {
 		log.WithError(err).Warn("cluster store: driver create network")
 		return
 	}
+	// This host's endpoints on it: those stored while the store was away
+	// when the controller started (n is not visible yet).
+	c.restoreEndpoints(n)
 	c.mu.Lock()
 	c.networks[n.id] = n
 	c.mu.Unlock()
 	c.agentNetworkCreated(n)
+	c.attachLate(n)
 	log.Debug("cluster store: network adopted")
+}
+
+// attachLate gives the sandboxes of this host back the endpoints of n, a
+// network adopted after the start, that are joined to them; those joined
+// to a sandbox that is gone are removed.
+func (c *controller) attachLate(n *network) {
+	n.mu.Lock()
+	var joined []*endpoint
+	for _, ep := range n.endpoints {
+		if ep.sandboxID != "" {
+			joined = append(joined, ep)
+		}
+	}
+	n.mu.Unlock()
+	for _, ep := range joined {
+		c.mu.RLock()
+		sb := c.sandboxes[ep.sandboxID]
+		c.mu.RUnlock()
+		if sb == nil {
+			c.removeStaleEndpoint(ep)
+			continue
+		}
+		sb.opMu.Lock()
+		sb.addEndpoint(ep)
+		ep.publishSvcRecord(sb.id)
+		if ep.joinInfo != nil {
+			if err := c.publishEntries(n.id, ep.joinInfo.tableEntries); err != nil {
+				logrus.WithField("eid", ep.id).WithError(err).Warn("cluster store: publish table entries")
+			}
+		}
+		sb.refreshDNSView()
+		sb.syncHosts()
+		sb.opMu.Unlock()
+		logrus.WithFields(logrus.Fields{"nid": n.id, "eid": ep.id, "sid": sb.id}).Info("cluster store: endpoint re-attached to its sandbox")
+	}
 }
 
 // dropGlobalNetwork removes a network deleted from the cluster store by
