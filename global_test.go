@@ -350,17 +350,19 @@ func TestGlobalStartWhileDown(t *testing.T) {
 
 	restartEtcd(e)
 	nb = waitNetwork(t, b, "gnet")
-	eps := map[string]bool{}
-	for _, ep := range nb.Endpoints() {
-		eps[ep.Name()] = true
-	}
-	if len(eps) != 2 || !eps["alone"] || !eps["live"] {
-		t.Fatalf("endpoints of b on gnet once the store is back: %v; want alone and live", eps)
-	}
+	// The network shows before its endpoints are sorted out.
+	eventually(t, "endpoints alone and live on b", func() bool {
+		eps := map[string]bool{}
+		for _, ep := range nb.Endpoints() {
+			eps[ep.Name()] = true
+		}
+		return len(eps) == 2 && eps["alone"] && eps["live"]
+	})
 	sb := must(b.SandboxByID(sbLive.ID()))(t)
-	if got := sb.Endpoints(); len(got) != 1 || got[0].ID() != live.ID() {
-		t.Fatalf("endpoints of the live sandbox: %v; want %s", got, live.ID())
-	}
+	eventually(t, "live re-attached to its sandbox", func() bool {
+		got := sb.Endpoints()
+		return len(got) == 1 && got[0].ID() == live.ID()
+	})
 	check(t, must(nb.CreateEndpoint("e1"))(t).Delete(false))
 	// Once b's endpoints are gone, the network can go: the dead one was
 	// taken out of the count.
