@@ -156,8 +156,8 @@ different things:
 A network created on any host is written to the store once and appears on
 every host's controller (a watch of the store's networks: the driver's
 CreateNetwork on arrival, DeleteNetwork when it is gone), so endpoints are
-made on it anywhere without creating it again. Its name is the cluster's.
-An overlay network given no VXLAN ID gets one from the cluster's ID
+made on it anywhere without creating it again. Its name is the cluster's
+(a name record taken by compare-and-swap). An overlay network given no VXLAN ID gets one from the cluster's ID
 manager (a bitmap in the store); one given an ID in use elsewhere is a
 types.ConflictError. Pools and addresses are taken by compare-and-swap on
 the store, so no address is given twice in the cluster, however many hosts
@@ -167,6 +167,14 @@ the count) while any host has an endpoint on the network; an endpoint
 created on a network deleted meanwhile elsewhere is refused
 (types.ForbiddenError) and takes nothing. Local-scope networks never touch
 the cluster store.
+
+While the cluster store does not answer, the calls that need it fail with
+a types.NoServiceError naming it (the first one after its call bound, the
+next ones at once) and a probe resumes them once it answers; a controller
+started then comes up with its local networks and attaches the cluster's
+(with this host's endpoints on them) when it is back. What a creation
+takes in the cluster is journaled (global_claim.go), so a process killed
+before storing the object gives it back at its next start.
 
 Examples. The package's examples (example_test.go, shown on pkg.go.dev and
 by godoc; TestExamplesRun runs them as root and checks what they print)

@@ -11,7 +11,7 @@ import (
 // Claims: while a network or an endpoint of the cluster store is being
 // created, a journal record (an intent of op opNetworkClaim or
 // opEndpointClaim) lists what the creation took in the cluster so far —
-// pools, addresses, VXLAN IDs — rewritten after each. A process killed
+// network name, pools, addresses, VXLAN IDs — rewritten after each. A process killed
 // before the object is stored leaves the record; the next start gives
 // back what it lists (releaseClaims) unless the object was stored. What a
 // kill between a take and the record's rewrite takes is not listed.
@@ -81,6 +81,9 @@ func (c *controller) releaseClaims(in intent, log *logrus.Entry) {
 			releaseClaimed(ipam, in, log)
 		}
 	}
+	if in.Name != "" {
+		c.releaseClusterName(in.Name, in.Network)
+	}
 	if len(in.VNIs) > 0 {
 		ids, err := c.clusterVXLANIDs()
 		if err != nil {
@@ -91,7 +94,7 @@ func (c *controller) releaseClaims(in intent, log *logrus.Entry) {
 			ids.Release(id)
 		}
 	}
-	log.WithFields(logrus.Fields{"pools": in.Pools, "addrs": in.Addrs, "vnis": in.VNIs}).Info("restore: claims of an unfinished creation given back")
+	log.WithFields(logrus.Fields{"name": in.Name, "pools": in.Pools, "addrs": in.Addrs, "vnis": in.VNIs}).Info("restore: claims of an unfinished creation given back")
 }
 
 func releaseClaimed(ipam ipamapi.Ipam, in intent, log *logrus.Entry) {

@@ -389,3 +389,41 @@ func TestGlobalGarbage(t *testing.T) {
 		t.Fatalf("gnet after restart with garbage in the store: %v", err)
 	}
 }
+
+// TestGlobalNameRace: networks of one name created at once on two hosts:
+// exactly one is created.
+func TestGlobalNameRace(t *testing.T) {
+	_, tc := globalCluster(t, "a", "b")
+	for round := 0; round < 5; round++ {
+		name := fmt.Sprintf("race%d", round)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		nws := make([]Network, 2)
+		for i, h := range []string{"a", "b"} {
+			wg.Add(1)
+			go func(i int, c *controller) {
+				defer wg.Done()
+				nws[i], errs[i] = c.NewNetwork(gossipType, name, "", poolOption(fmt.Sprintf("10.%d.%d.0/24", 90+i, round)))
+			}(i, tc.nodes[h].c)
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("round %d: errors %v and %v; want exactly one creation", round, errs[0], errs[1])
+		}
+		for i, err := range errs {
+			if err != nil && !isNameError(err) {
+				t.Fatalf("round %d: the loser's error %v; want a NetworkNameError", round, err)
+			}
+			if err == nil {
+				// Its name is free again once it is deleted.
+				check(t, nws[i].Delete())
+			}
+		}
+		b := tc.nodes["b"].c
+		eventually(t, name+" gone from b", func() bool {
+			_, err := b.NetworkByName(name)
+			return err != nil
+		})
+		must(b.NewNetwork(gossipType, name, "", poolOption(fmt.Sprintf("10.92.%d.0/24", round))))(t)
+	}
+}

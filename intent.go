@@ -36,8 +36,9 @@ type intent struct {
 	Driver   string `json:"driver,omitempty"`
 	Endpoint string `json:"eid,omitempty"`
 	Sandbox  string `json:"sid,omitempty"`
-	// Claims: the cluster resources taken so far (pool IDs, "poolID|IP"
-	// addresses, VXLAN IDs).
+	// Claims: the cluster resources taken so far (network name, pool IDs,
+	// "poolID|IP" addresses, VXLAN IDs).
+	Name  string   `json:"name,omitempty"`
 	Pools []string `json:"pools,omitempty"`
 	Addrs []string `json:"addrs,omitempty"`
 	VNIs  []uint64 `json:"vnis,omitempty"`

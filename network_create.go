@@ -99,6 +99,15 @@ func (c *controller) newNetwork(networkType, name string, id string, gw bool, op
 			doneClaim()
 			n.claim = nil
 		}()
+		if err = c.reserveClusterName(n); err != nil {
+			return nil, err
+		}
+		n.claim.update(func(in *intent) { in.Name = n.name })
+		defer func() {
+			if err != nil {
+				c.releaseClusterName(n.name, n.id)
+			}
+		}()
 	}
 
 	if err = n.ipamAllocate(); err != nil {
@@ -308,6 +317,9 @@ func (n *network) delete(resumed bool) error {
 	n.ipamRelease()
 	if shared && n.takesVXLANIDs() {
 		n.releaseVXLANIDs()
+	}
+	if shared {
+		c.releaseClusterName(n.name, n.id)
 	}
 	if err := c.deleteObject(n.record()); err != nil {
 		logrus.WithField("nid", n.id).WithError(err).Warn("delete network from store")
