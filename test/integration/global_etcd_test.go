@@ -242,11 +242,11 @@ func crashAt(t *testing.T, h *mhHost, step string, op func() error) {
 	h.start()
 }
 
-// TestGlobalEtcdCrash: a daemon killed after taking a VXLAN ID and a pool
-// for a network, or an address for an endpoint, before storing the
+// TestGlobalEtcdCrash: a daemon killed after taking a name, a VXLAN ID and
+// a pool for a network, or an address for an endpoint, before storing the
 // object, gives them back when it starts again: another host then takes
-// the same VXLAN ID, pool and address, and the network's endpoint count
-// does not keep the endpoint that never was.
+// the same name, VXLAN ID, pool and address, and the network's endpoint
+// count does not keep the endpoint that never was.
 func TestGlobalEtcdCrash(t *testing.T) {
 	testutils.RequireRoot(t)
 	bins := dnetBuild(t, t.TempDir())
@@ -270,6 +270,15 @@ func TestGlobalEtcdCrash(t *testing.T) {
 	}
 	n := mhNet{id: got.ID, name: got.Name, subnet: subnet}
 	mhPoll(t, "host 1 lists the network", mhBound, func() error { return listed(h1, n) })
+	// So is the name.
+	ctx, cancel = mhCtx()
+	again, err := h2.cl.CreateNetwork(ctx, api.NetworkCreate{Name: "crashed", Driver: "overlay", IPAM: []api.IPAMConfig{{Subnet: "10.78.0.0/24"}}})
+	if err != nil {
+		cancel()
+		t.Fatalf("network with the name of the crashed creation: %v", err)
+	}
+	must(t, h2.cl.DeleteNetwork(ctx, again.ID))
+	cancel()
 
 	crashAt(t, h1, "endpoint-claim/address", func() error {
 		ctx, cancel := mhCtx()
