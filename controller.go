@@ -115,6 +115,9 @@ type controller struct {
 	gwMu      sync.Mutex
 	gwStopped bool           // under gwMu: no more background removals
 	gwWG      sync.WaitGroup // background removals of the gateway network
+	// global holds the cluster-store state (global_store.go): the watch
+	// of the networks and the cluster's VXLAN IDs.
+	global globalState
 
 	mu         sync.RWMutex
 	cfg        *config.Config
@@ -228,6 +231,7 @@ func (c *controller) Stop() {
 	c.stopGatewayRemovals()
 
 	c.keyL.close()
+	c.stopGlobalWatch()
 	c.stopAgent()
 	for _, sb := range sbs {
 		sb.release()

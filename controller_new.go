@@ -83,6 +83,7 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	}
 	fail := func(err error) (NetworkController, error) {
 		c.keyL.close()
+		c.stopGlobalWatch()
 		c.stopAgent()
 		c.closeDrivers()
 		c.closeStores()
@@ -94,7 +95,8 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	// stays in memory with the configured pools and is rebuilt on restart
 	// by request replay (initIPAMDrivers), so no address costs a disk write
 	// and no second copy of the allocations can disagree with the
-	// endpoints after a crash.
+	// endpoints after a crash. With a cluster store its GlobalDefault
+	// address space lives there, shared by every host.
 	c.reg = drvregistry.NewEmpty(nil, nil)
 	pc := cfg.Daemon.Plugins
 	c.plugins = plugins.NewRegistry(plugins.Config{SocketDirs: pc.SocketDirs, SpecDirs: pc.SpecDirs,
@@ -107,7 +109,7 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 	if err := c.addConfiguredDrivers(); err != nil {
 		return fail(err)
 	}
-	if err := initIPAMDrivers(c.reg, cfg, c.hostPoolFilter, c.plugins); err != nil {
+	if err := initIPAMDrivers(c.reg, cfg, c.hostPoolFilter, c.plugins, c.sharedStore()); err != nil {
 		return fail(err)
 	}
 	if err := c.startAgent(); err != nil {
@@ -117,6 +119,10 @@ func New(cfgOptions ...config.Option) (NetworkController, error) {
 		return fail(err)
 	}
 	c.agentRestored()
+	if c.sharedStore() != nil {
+		c.reconcileCounts()
+	}
+	c.startGlobalWatch()
 	if c.keyL, err = c.startExternalKeyListener(); err != nil {
 		return fail(err)
 	}

@@ -45,7 +45,8 @@ netlabel.GlobalKVClient.
 Persistence. Each network, endpoint and sandbox is one object in the local
 store (networks of global scope and their endpoints in the global store),
 written at most once per API call; IPAM keeps no state on disk: after a
-restart the controller requests its pools and addresses again. A new
+restart the controller requests its pools and addresses again (except
+those of a cluster store's GlobalDefault space, which live there). A new
 controller on the same data dir restores everything; sandboxes not named in
 config.OptionActiveSandboxes (by sandbox or container ID) are removed with
 their endpoints, namespaces and addresses, and leftover namespaces under the
@@ -145,6 +146,45 @@ and, with a cluster, networkdb traffic and node counts. Each controller
 counts on its own; recording costs a clock read and a few atomic adds per
 operation, and a scrape takes no lock across kernel work. dnet serves them
 with the Go runtime's at GET /metrics on each of its listeners.
+
+Cluster store. With a cluster store (config.OptionKVProvider("etcd") and
+config.OptionKVProviderURL("h1:2379,h2:2379"), datastore/etcdkv) the
+global scope is shared by the hosts; without one a clustered controller
+keeps its global-scope objects in a file of its own and every host creates
+each overlay network itself, with the same ID and VXLAN ID. The two carry
+different things:
+
+  - the gossip agent (networkdb) carries the driver tables (overlay peers:
+    which endpoint address lives behind which host) and the DNS service
+    records, host to host, as endpoints join and leave;
+  - the cluster store carries the networks of global-scope drivers, their
+    endpoints (each marked with the node name of its host, which alone
+    restores it), an endpoint count per network (libnetwork's
+    endpoint_cnt), the default IPAM's GlobalDefault address space (pools
+    and address bitmaps) and the cluster's VXLAN IDs.
+
+A network created on any host is written to the store once and appears on
+every host's controller (a watch of the store's networks: the driver's
+CreateNetwork on arrival, DeleteNetwork when it is gone), so endpoints are
+made on it anywhere without creating it again. Its name is the cluster's
+(a name record taken by compare-and-swap). An overlay network given no VXLAN ID gets one from the cluster's ID
+manager (a bitmap in the store); one given an ID in use elsewhere is a
+types.ConflictError. Pools and addresses are taken by compare-and-swap on
+the store, so no address is given twice in the cluster, however many hosts
+create endpoints at once, and they are not requested again after a
+restart. Delete is refused (types.ForbiddenError naming the network and
+the count) while any host has an endpoint on the network; an endpoint
+created on a network deleted meanwhile elsewhere is refused
+(types.ForbiddenError) and takes nothing. Local-scope networks never touch
+the cluster store.
+
+While the cluster store does not answer, the calls that need it fail with
+a types.NoServiceError naming it (the first one after its call bound, the
+next ones at once) and a probe resumes them once it answers; a controller
+started then comes up with its local networks and attaches the cluster's
+(with this host's endpoints on them) when it is back. What a creation
+takes in the cluster is journaled (global_claim.go), so a process killed
+before storing the object gives it back at its next start.
 
 Examples. The package's examples (example_test.go, shown on pkg.go.dev and
 by godoc; TestExamplesRun runs them as root and checks what they print)

@@ -2,6 +2,7 @@ package libnetwork
 
 import (
 	"github.com/cnmkit/libnetwork/config"
+	"github.com/cnmkit/libnetwork/datastore"
 	"github.com/cnmkit/libnetwork/drivers/bridge"
 	"github.com/cnmkit/libnetwork/drivers/host"
 	"github.com/cnmkit/libnetwork/drivers/ipvlan"
@@ -34,9 +35,19 @@ func getInitializers() []driverInitializer {
 
 // initIPAMDrivers registers the built-in IPAM drivers: the default
 // allocator (with the configured address pools and filter as its pool
-// filter), the null one and the remote (plugin) one.
-func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config, filter ipam.PoolFilter, pr *plugins.Registry) error {
-	a, err := ipam.NewAllocatorWithPools(cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools)
+// filter), the null one and the remote (plugin) one. With a cluster store
+// (shared, non-nil), the allocator's GlobalDefault address space lives in
+// it.
+func initIPAMDrivers(r *drvregistry.DrvRegistry, cfg *config.Config, filter ipam.PoolFilter, pr *plugins.Registry, shared datastore.DataStore) error {
+	var (
+		a   *ipam.Allocator
+		err error
+	)
+	if shared != nil {
+		a, err = ipam.NewAllocatorWithGlobalStore(shared, cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools)
+	} else {
+		a, err = ipam.NewAllocatorWithPools(cfg.Daemon.DefaultAddressPools, cfg.Daemon.GlobalAddressPools)
+	}
 	if err != nil {
 		return types.InternalErrorf("initialize default IPAM driver: %w", err)
 	}

@@ -47,6 +47,9 @@ type EndpointOption func(ep *endpoint)
 type endpoint struct {
 	network *network
 	id      string
+	// claim records the cluster addresses taken while the endpoint is
+	// being created on a cluster-store network (under opMu); else nil.
+	claim *claim
 
 	// Set at creation, read-only after.
 	anonymous         bool

@@ -89,6 +89,28 @@ func (ep *endpoint) create() (err error) {
 	if err != nil {
 		return err
 	}
+	if n.shared() {
+		var doneClaim func()
+		if ep.claim, doneClaim, err = n.ctrl.newClaim(intent{Op: opEndpointClaim, Network: n.id, Endpoint: ep.id}); err != nil {
+			return err
+		}
+		defer func() {
+			doneClaim()
+			ep.claim = nil
+		}()
+		// Counted before anything is taken: a network deleted meanwhile
+		// on another host refuses the count.
+		if err = n.ctrl.countEndpoint(n, ep.id); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				if e := n.ctrl.uncountEndpoints(n, ep.id); e != nil {
+					logrus.WithFields(logrus.Fields{"nid": n.id, "eid": ep.id}).WithError(e).Warn("undo create endpoint: endpoint count")
+				}
+			}
+		}()
+	}
 	var ipam ipamapi.Ipam
 	if !n.hasSpecialDriver() {
 		var cap *ipamapi.Capability
@@ -177,6 +199,10 @@ func (ep *endpoint) assignAddress(ipam ipamapi.Ipam, v6 bool) error {
 		}
 		addr, _, err := ipam.RequestAddress(d.PoolID, pref, addressOptions(ep.ipamOptions, v6))
 		if err == nil {
+			if ep.claim != nil {
+				ep.claim.addAddr(d.PoolID, addr)
+				step(opEndpointClaim, "address")
+			}
 			ep.mu.Lock()
 			if v6 {
 				ep.iface.addrv6, ep.iface.v6PoolID = addr, d.PoolID
@@ -344,6 +370,11 @@ func (ep *endpoint) deleteLocked(force bool) error {
 	ep.releaseAddress()
 	serr := n.ctrl.deleteObject(ep.record())
 	step(opEndpointDelete, "stored")
+	if n.shared() {
+		if err := n.ctrl.uncountEndpoints(n, ep.id); err != nil {
+			log.WithError(err).Warn("delete endpoint: endpoint count")
+		}
+	}
 	ep.mu.Lock()
 	ep.deleted = true
 	name := ep.name

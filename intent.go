@@ -23,6 +23,10 @@ const (
 	opLeave          = "leave"
 	opSandboxCreate  = "sandbox-create"
 	opSandboxDelete  = "sandbox-delete"
+	// What a creation on a cluster-store network took in the cluster
+	// (global_claim.go).
+	opNetworkClaim  = "network-claim"
+	opEndpointClaim = "endpoint-claim"
 )
 
 // intent is what an operation in flight was about.
@@ -32,12 +36,18 @@ type intent struct {
 	Driver   string `json:"driver,omitempty"`
 	Endpoint string `json:"eid,omitempty"`
 	Sandbox  string `json:"sid,omitempty"`
+	// Claims: the cluster resources taken so far (network name, pool IDs,
+	// "poolID|IP" addresses, VXLAN IDs).
+	Name  string   `json:"name,omitempty"`
+	Pools []string `json:"pools,omitempty"`
+	Addrs []string `json:"addrs,omitempty"`
+	VNIs  []uint64 `json:"vnis,omitempty"`
 }
 
 // key is the record's name: one per object and operation.
 func (in intent) key() string {
 	switch in.Op {
-	case opNetworkCreate, opNetworkDelete:
+	case opNetworkCreate, opNetworkDelete, opNetworkClaim:
 		return in.Op + "-" + in.Network
 	case opSandboxCreate, opSandboxDelete:
 		return in.Op + "-" + in.Sandbox

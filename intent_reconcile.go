@@ -32,6 +32,8 @@ func (c *controller) reconcile() {
 			}
 		case opEndpointCreate:
 			c.undoEndpointCreate(in, log)
+		case opNetworkClaim, opEndpointClaim:
+			c.releaseClaims(in, log)
 		case opEndpointDelete:
 			if ep := c.restoredEndpoint(in); ep != nil {
 				c.finishEndpointDelete(ep, log)
@@ -62,6 +64,7 @@ func (c *controller) reconcile() {
 var reconcileOrder = map[string]int{
 	opSandboxDelete: 0, opLeave: 1, opJoin: 2, opEndpointDelete: 3, opEndpointCreate: 4,
 	opNetworkDelete: 5, opNetworkCreate: 6, opSandboxCreate: 7,
+	opEndpointClaim: 8, opNetworkClaim: 9,
 }
 
 // undoNetworkCreate removes from the driver a network that the controller

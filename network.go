@@ -89,6 +89,7 @@ type network struct {
 	created     time.Time
 	optErr      error             // first invalid option, reported by NewNetwork
 	poolRemap   map[string]string // pool IDs changed by the replay at restore
+	claim       *claim            // cluster resources taken while being created (cluster store)
 
 	mu        sync.Mutex
 	endpoints map[string]*endpoint // by ID, committed only
@@ -100,6 +101,11 @@ type network struct {
 	kv        kvMeta
 
 	svc svcTable // service records of the joined endpoints (own lock)
+
+	// countMu serialises this host's changes of the network's endpoint
+	// count in the cluster store; count is its last known state.
+	countMu sync.Mutex
+	count   *epCountRecord
 }
 
 func (n *network) Name() string { return n.name }

@@ -88,6 +88,30 @@ func (c *controller) newNetwork(networkType, name string, id string, gw bool, op
 		}
 	}()
 
+	shared := n.shared()
+	if shared {
+		if err := c.checkClusterName(name); err != nil {
+			return nil, err
+		}
+		var doneClaim func()
+		if n.claim, doneClaim, err = c.newClaim(intent{Op: opNetworkClaim, Network: n.id, Driver: networkType}); err != nil {
+			return nil, err
+		}
+		defer func() {
+			doneClaim()
+			n.claim = nil
+		}()
+		if err = c.reserveClusterName(n); err != nil {
+			return nil, err
+		}
+		n.claim.update(func(in *intent) { in.Name = n.name })
+		defer func() {
+			if err != nil {
+				c.releaseClusterName(n.name, n.id)
+			}
+		}()
+	}
+
 	if err = n.ipamAllocate(); err != nil {
 		return nil, err
 	}
@@ -96,6 +120,16 @@ func (c *controller) newNetwork(networkType, name string, id string, gw bool, op
 			n.ipamRelease()
 		}
 	}()
+	if shared && n.takesVXLANIDs() {
+		if err = n.allocateVXLANIDs(); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				n.releaseVXLANIDs()
+			}
+		}()
+	}
 
 	done, err := c.begin(intent{Op: opNetworkCreate, Network: n.id, Driver: networkType})
 	if err != nil {
@@ -114,6 +148,20 @@ func (c *controller) newNetwork(networkType, name string, id string, gw bool, op
 		}
 	}()
 
+	if shared {
+		// The count first: once the network is in the store, other hosts
+		// create endpoints on it.
+		if err = c.createEndpointCount(n); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				if e := c.deleteEndpointCount(n); e != nil {
+					logrus.WithField("nid", n.id).WithError(e).Warn("undo create network: delete endpoint count")
+				}
+			}
+		}()
+	}
 	if err = c.putObject(n.record()); err != nil {
 		return nil, err
 	}
@@ -240,6 +288,20 @@ func (n *network) delete(resumed bool) error {
 		n.deleted = done
 		n.mu.Unlock()
 	}()
+	shared := n.shared()
+	if shared {
+		// No host can create an endpoint on n after this.
+		if err := c.deleteEndpointCount(n); err != nil {
+			return err
+		}
+		defer func() {
+			if !done {
+				if err := c.createEndpointCount(n); err != nil {
+					logrus.WithField("nid", n.id).WithError(err).Warn("undo delete network: endpoint count")
+				}
+			}
+		}()
+	}
 
 	d, err := n.driver()
 	if err != nil {
@@ -256,6 +318,12 @@ func (n *network) delete(resumed bool) error {
 	step(opNetworkDelete, "driver")
 	c.agentNetworkDeleted(n)
 	n.ipamRelease()
+	if shared && n.takesVXLANIDs() {
+		n.releaseVXLANIDs()
+	}
+	if shared {
+		c.releaseClusterName(n.name, n.id)
+	}
 	if err := c.deleteObject(n.record()); err != nil {
 		logrus.WithField("nid", n.id).WithError(err).Warn("delete network from store")
 	}

@@ -175,6 +175,10 @@ func (n *network) ipamAllocateVersion(ipam ipamapi.Ipam, cfgs []*IpamConf, v6 bo
 			return infos, wrapIpamErr(err, "request pool %q of network %s", cfg.PreferredPool, n.name)
 		}
 		infos = append(infos, d)
+		if n.claim != nil {
+			n.claim.update(func(in *intent) { in.Pools = append(in.Pools, d.PoolID) })
+			step(opNetworkClaim, "pool")
+		}
 		if err = n.allocatePoolAddresses(ipam, cfg, d); err != nil {
 			return infos, err
 		}

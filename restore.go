@@ -35,16 +35,35 @@ func (c *controller) restoreNetworks() ([]*network, error) {
 		if s == nil {
 			continue
 		}
-		objs, err := listObjects(s, []string{networkKeyPrefix}, &netRecord{meta: &kvMeta{}})
-		if err != nil {
-			if scope == datastore.LocalScope {
-				return nil, err
-			}
-			logrus.WithError(err).Warn("restore: list networks of the global store")
+		if scope != datastore.LocalScope && !s.Active() {
+			// Found unreachable already: its networks are attached when
+			// it is back (the cluster store's watch).
+			logrus.Warn("restore: the global store is not reachable: its networks come when it is back")
 			continue
 		}
-		for _, o := range objs {
-			n, err := c.networkFromRecord(o.(*netRecord))
+		var recs []*netRecord
+		if scope != datastore.LocalScope && s.Watchable() {
+			// The cluster store: one unreadable record is skipped.
+			var err error
+			if recs, err = listNetworkRecords(s); err != nil {
+				logrus.WithError(err).Warn("restore: list networks of the cluster store")
+				continue
+			}
+		} else {
+			objs, err := listObjects(s, []string{networkKeyPrefix}, &netRecord{meta: &kvMeta{}})
+			if err != nil {
+				if scope == datastore.LocalScope {
+					return nil, err
+				}
+				logrus.WithError(err).Warn("restore: list networks of the global store")
+				continue
+			}
+			for _, o := range objs {
+				recs = append(recs, o.(*netRecord))
+			}
+		}
+		for _, r := range recs {
+			n, err := c.networkFromRecord(r)
 			if err != nil {
 				logrus.WithError(err).Warn("restore: skip unreadable network")
 				continue
@@ -69,7 +88,9 @@ func (c *controller) restoreNetworks() ([]*network, error) {
 				log.WithError(err).Warn("restore: driver create network")
 			}
 		}
-		n.replayPools()
+		if !n.storedPools() {
+			n.replayPools()
+		}
 		// Global-scope drivers rebuild from what the controller replays: the
 		// network here, the peers through the gossip tables.
 		if n.scope == datastore.GlobalScope && !n.hasSpecialDriver() {
@@ -131,9 +152,13 @@ func (c *controller) restoreEndpoints(n *network) {
 		return
 	}
 	ipam, cap, ierr := c.ipamDriver(n.ipamType)
-	replay := ierr == nil && cap.RequiresRequestReplay && !n.hasSpecialDriver()
+	replay := ierr == nil && cap.RequiresRequestReplay && !n.hasSpecialDriver() && !n.storedPools()
+	shared, me := n.shared(), c.nodeName()
 	for _, o := range objs {
 		r := o.(*epRecord)
+		if shared && r.Host != me {
+			continue // another host's endpoint
+		}
 		r.scope = n.storeScope()
 		ep, err := endpointFromRecord(n, r)
 		if err != nil {

@@ -116,6 +116,9 @@ func (c *controller) putObject(o datastore.KVObject) error {
 		if errors.Is(err, datastore.ErrKeyModified) {
 			return types.ConflictErrorf("store object %s was modified by someone else: %w", datastore.Key(o.Key()...), err)
 		}
+		if types.IsNoService(err) || types.IsTimeout(err) {
+			return err // names the store and its address
+		}
 		return types.InternalErrorf("write %s to the %s store: %w", datastore.Key(o.Key()...), o.DataScope(), err)
 	}
 	return nil
@@ -153,6 +156,9 @@ func listObjects(s datastore.DataStore, prefix []string, kind datastore.KVObject
 	if err != nil {
 		if errors.Is(err, datastore.ErrKeyNotFound) {
 			return nil, nil
+		}
+		if types.IsNoService(err) || types.IsTimeout(err) {
+			return nil, err // names the store and its address
 		}
 		return nil, types.InternalErrorf("list %s in the %s store: %w", datastore.Key(prefix...), s.Scope(), err)
 	}

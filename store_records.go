@@ -204,6 +204,9 @@ type epRecord struct {
 	DNSServers    []string                   `json:",omitempty"`
 	Generic       map[string]json.RawMessage `json:",omitempty"`
 	Persist       bool
+	// Host is the cluster node name of the host that made the endpoint,
+	// for an endpoint in the cluster store.
+	Host string `json:",omitempty"`
 }
 
 func (r *epRecord) Key() []string           { return []string{endpointKeyPrefix, r.NetworkID, r.ID} }
@@ -234,6 +237,9 @@ func (ep *endpoint) record() *epRecord {
 		ExposedPorts: ep.exposedPorts, PrefAddress: ipString(ep.prefAddress), PrefAddressV6: ipString(ep.prefAddressV6),
 		IpamOptions: ep.ipamOptions, MyAliases: ep.myAliases, Aliases: ep.aliases, DNSServers: ep.dnsServers,
 		Generic: marshalGeneric(ep.generic, ep.id), Persist: n.persist,
+	}
+	if n.shared() {
+		r.Host = n.ctrl.nodeName()
 	}
 	for _, a := range ep.iface.llAddrs {
 		r.LLAddrs = append(r.LLAddrs, a.String())

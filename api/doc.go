@@ -28,7 +28,9 @@
 // one multi-host (overlay) network on every host of a cluster is to create
 // it with the same ID, subnets and options on each, the VXLAN IDs given
 // in the option com.docker.network.driver.overlay.vxlanid_list (one per
-// subnet, 1-16777215).
+// subnet, 1-16777215). With a cluster store (dnet daemon --cluster-store)
+// it is created once, on any host, with neither: the other hosts list it
+// at once, and its ID, VXLAN ID and addresses are unique in the cluster.
 //
 // Errors are an ErrorResponse with the status of the error's class: 400 bad
 // request (Field names the bad field), 403 forbidden, 404 not found, 409

@@ -87,7 +87,11 @@ func newAllocator(lcDs, glDs datastore.DataStore, localPools, globalPools []*net
 	}
 	for _, s := range a.spaces {
 		if err := a.syncSpace(s); err != nil {
-			return nil, err
+			if !types.IsNoService(err) && !types.IsTimeout(err) {
+				return nil, err
+			}
+			// An unreachable store: the space is read before its first use.
+			logrus.WithField("space", s.name).WithError(err).Warn("ipam: address space not read from its store yet")
 		}
 	}
 	return a, nil
@@ -372,4 +376,32 @@ func storeErr(s *addrSpace, err error) error {
 		return err
 	}
 	return types.InternalErrorf("ipam: datastore of address space %s: %w: %w", s.name, err, ipamapi.ErrIpamInternalError)
+}
+
+// NewAllocatorWithGlobalStore is NewAllocatorWithPools with the
+// GlobalDefault address space kept in glDs, a store shared by the hosts of
+// a cluster: its pools and addresses are taken by compare-and-swap there,
+// so no two hosts are given the same one. LocalDefault stays in memory.
+func NewAllocatorWithGlobalStore(glDs datastore.DataStore, localPools, globalPools []*net.IPNet) (*Allocator, error) {
+	if glDs == nil {
+		return nil, types.BadRequestErrorf("ipam: no store for address space %s", GlobalDefaultAddressSpace)
+	}
+	ipamutils.InitNetworks()
+	if localPools == nil {
+		localPools = ipamutils.PredefinedBroadNetworks
+	}
+	if globalPools == nil {
+		globalPools = ipamutils.PredefinedGranularNetworks
+	}
+	return newAllocator(nil, glDs, localPools, globalPools)
+}
+
+// Stored reports whether addressSpace is kept in a store (its pools and
+// addresses outlive the allocator, so they must not be requested again
+// after a restart).
+func (a *Allocator) Stored(addressSpace string) bool {
+	a.Lock()
+	defer a.Unlock()
+	s, ok := a.spaces[addressSpace]
+	return ok && s.ds != nil
 }

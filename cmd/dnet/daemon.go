@@ -35,7 +35,8 @@ Options:
                              bridge: {iptables, ip_forward, userland_proxy,
                              userland_proxy_path, firewall_backend}, cluster: {node_name,
                              bind_addr, advertise_addr, gossip_port, join,
-                             gossip_keys}, plugin_sock_dirs, plugin_spec_dirs);
+                             gossip_keys}, cluster_store, cluster_store_opts,
+                             plugin_sock_dirs, plugin_spec_dirs);
                              flags override it. A FILE.toml is
                              the config file of libnetwork's dnet
                              (config.ParseConfig: [daemon], [cluster], [scopes])
@@ -72,6 +73,14 @@ Cluster (multi-host networks; any of these runs the gossip agent):
       --join HOST[:PORT]     a peer to join (repeatable); retried while alone
       --gossip-key KEY       gossip encryption key, hex or base64 of 16, 24 or
                              32 bytes (repeatable; the first one encrypts)
+      --cluster-store etcd://HOST:PORT[,HOST:PORT...]
+                             keep overlay networks, their endpoints and
+                             addresses in this etcd, shared by every host on
+                             it: a network created on one host appears on all,
+                             its VXLAN ID and addresses unique in the cluster
+      --cluster-store-opt KEY=VALUE[,KEY=VALUE...]
+                             kv.cacertfile, kv.certfile, kv.keyfile: TLS to
+                             the cluster store (all three; repeatable)
 `
 
 func cmdDaemon(e *env, args []string) int {
@@ -204,6 +213,7 @@ func controllerOptions(cfg daemonConfig, st *server.State) []config.Option {
 	}
 	opts = append(opts, seedOptions(cfg)...)
 	opts = append(opts, clusterOptions(cfg)...)
+	opts = append(opts, storeOptions(cfg)...)
 	if cfg.PluginSockDirs != nil || cfg.PluginSpecDirs != nil {
 		opts = append(opts, config.OptionPluginDirs(cfg.PluginSockDirs, cfg.PluginSpecDirs))
 	}

@@ -27,6 +27,10 @@ type daemonConfig struct {
 	ResolvConf    string        `json:"resolv_conf"`
 	Bridge        bridgeConfig  `json:"bridge"`
 	Cluster       clusterConfig `json:"cluster"`
+	// ClusterStore is the cluster store, etcd://HOST:PORT[,HOST:PORT...];
+	// ClusterStoreOpts its TLS files (kv.cacertfile, kv.certfile, kv.keyfile).
+	ClusterStore     string            `json:"cluster_store"`
+	ClusterStoreOpts map[string]string `json:"cluster_store_opts"`
 	// PluginSockDirs and PluginSpecDirs are searched for network and IPAM
 	// plugins (default: Docker's plugin dirs).
 	PluginSockDirs []string `json:"plugin_sock_dirs"`
@@ -106,6 +110,7 @@ type daemonFlags struct {
 	cfg        daemonConfig
 	defBridge  onOff
 	cluster    clusterFlags
+	store      storeFlags
 	sockDirs   listFlag
 	specDirs   listFlag
 }
@@ -128,6 +133,7 @@ func (f *daemonFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.sockDirs, "plugin-sock-dir", "")
 	fs.Var(&f.specDirs, "plugin-spec-dir", "")
 	f.cluster.register(fs)
+	f.store.register(fs)
 }
 
 func (f *daemonFlags) apply(fs *flag.FlagSet, cfg *daemonConfig) {
@@ -162,7 +168,9 @@ func (f *daemonFlags) apply(fs *flag.FlagSet, cfg *daemonConfig) {
 		case "plugin-spec-dir":
 			cfg.PluginSpecDirs = append([]string{}, f.specDirs...)
 		default:
-			f.cluster.apply(fl.Name, &cfg.Cluster)
+			if !f.store.apply(fl.Name, cfg) {
+				f.cluster.apply(fl.Name, &cfg.Cluster)
+			}
 		}
 	})
 }
@@ -201,6 +209,9 @@ func (cfg *daemonConfig) finish() error {
 		if err := checkLoopback(cfg.TCP); err != nil {
 			return err
 		}
+	}
+	if err := cfg.checkStore(); err != nil {
+		return err
 	}
 	return cfg.Cluster.check()
 }

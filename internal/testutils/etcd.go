@@ -1,6 +1,7 @@
 package testutils
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -8,9 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cnmkit/libnetwork/ns"
+	"github.com/vishvananda/netns"
 )
 
 // EtcdBinary is the etcd server the tests start (Debian's etcd-server).
@@ -36,6 +41,11 @@ type Etcd struct {
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	logFile    string
+	// name and cluster are the member's name and --initial-cluster;
+	// with inNS the member runs in ns.
+	name, cluster string
+	inNS          bool
+	ns            netns.NsHandle
 }
 
 // StartEtcd starts an etcd member on 127.0.0.1 with free ports and waits
@@ -49,10 +59,48 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) *Etcd {
 	dir := t.TempDir()
 	addrs := freeAddrs(t, 2)
 	e := &Etcd{t: t, DataDir: filepath.Join(dir, "data"), ClientAddr: addrs[0],
-		peerURL: "http://" + addrs[1], tls: tlsFiles, logFile: filepath.Join(dir, "etcd.log")}
+		peerURL: "http://" + addrs[1], tls: tlsFiles, logFile: filepath.Join(dir, "etcd.log"), name: "test"}
+	e.cluster = e.name + "=" + e.peerURL
 	t.Cleanup(e.Stop)
 	e.Start()
 	return e
+}
+
+// EtcdMember places one member of an etcd cluster: in namespace NS, on
+// IP (client port 2379, peer port 2380).
+type EtcdMember struct {
+	NS netns.NsHandle
+	IP string
+}
+
+// StartEtcdCluster starts an etcd cluster of one member per entry of
+// members, each inside its namespace, and waits until every member
+// serves. It skips t when the etcd binary is absent. The members are
+// killed at cleanup.
+func StartEtcdCluster(t testing.TB, members []EtcdMember) []*Etcd {
+	t.Helper()
+	if _, err := exec.LookPath(EtcdBinary); err != nil {
+		t.Skipf("skipped: %s not installed (hack/install-deps.sh installs Debian's etcd-server): %v", EtcdBinary, err)
+	}
+	out := make([]*Etcd, 0, len(members))
+	var cluster []string
+	for i, m := range members {
+		dir := t.TempDir()
+		e := &Etcd{t: t, DataDir: filepath.Join(dir, "data"), ClientAddr: net.JoinHostPort(m.IP, "2379"),
+			peerURL: "http://" + net.JoinHostPort(m.IP, "2380"), logFile: filepath.Join(dir, "etcd.log"),
+			name: fmt.Sprintf("m%d", i+1), inNS: true, ns: m.NS}
+		cluster = append(cluster, e.name+"="+e.peerURL)
+		out = append(out, e)
+	}
+	for _, e := range out {
+		e.cluster = strings.Join(cluster, ",")
+		t.Cleanup(e.Stop)
+		e.launch()
+	}
+	for _, e := range out {
+		e.waitHealthy(30 * time.Second)
+	}
+	return out
 }
 
 // URL is the client URL.
@@ -67,13 +115,20 @@ func (e *Etcd) URL() string {
 // until it answers /health.
 func (e *Etcd) Start() {
 	e.t.Helper()
+	e.launch()
+	e.waitHealthy(20 * time.Second)
+}
+
+// launch starts the server process (in its namespace, if any).
+func (e *Etcd) launch() {
+	e.t.Helper()
 	if e.cmd != nil {
 		e.t.Fatal("etcd already running")
 	}
-	args := []string{"--name", "test", "--data-dir", e.DataDir,
+	args := []string{"--name", e.name, "--data-dir", e.DataDir,
 		"--listen-client-urls", e.URL(), "--advertise-client-urls", e.URL(),
 		"--listen-peer-urls", e.peerURL, "--initial-advertise-peer-urls", e.peerURL,
-		"--initial-cluster", "test=" + e.peerURL, "--logger", "zap", "--log-outputs", e.logFile}
+		"--initial-cluster", e.cluster, "--logger", "zap", "--log-outputs", e.logFile}
 	if e.tls != nil {
 		args = append(args, "--cert-file", e.tls.CertFile, "--key-file", e.tls.KeyFile)
 		if e.tls.ClientCA != "" {
@@ -82,12 +137,16 @@ func (e *Etcd) Start() {
 	}
 	cmd := exec.Command(EtcdBinary, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if e.inNS {
+		// Forked from a thread inside the namespace: etcd is born there.
+		start = func() error { return ns.WithNetNS(e.ns, cmd.Start) }
+	}
+	if err := start(); err != nil {
 		e.t.Fatalf("start etcd: %v", err)
 	}
 	e.cmd, e.exited = cmd, make(chan struct{})
 	go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(cmd, e.exited)
-	e.waitHealthy(20 * time.Second)
 }
 
 // waitHealthy polls /health until it reports true, etcd exits or within
@@ -95,6 +154,16 @@ func (e *Etcd) Start() {
 func (e *Etcd) waitHealthy(within time.Duration) {
 	e.t.Helper()
 	tr := &http.Transport{TLSClientConfig: nil}
+	if e.inNS {
+		tr.DialContext = func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+			var d net.Dialer
+			err = ns.WithNetNS(e.ns, func() error {
+				c, err = d.DialContext(ctx, network, addr)
+				return err
+			})
+			return c, err
+		}
+	}
 	if e.tls != nil {
 		tr.TLSClientConfig = e.tls.Probe
 	}

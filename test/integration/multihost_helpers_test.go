@@ -35,6 +35,10 @@ type mhCluster struct {
 	ulNL  *netlink.Handle
 	hosts []*mhHost
 	key   string // gossip key (hex)
+	// extraArgs are more daemon arguments of a host (set by prepare);
+	// env, when set, more environment variables of its next start.
+	extraArgs func(h *mhHost) []string
+	env       map[*mhHost][]string
 }
 
 // mhHost is one host of the cluster.
@@ -71,6 +75,14 @@ const (
 // daemon started.
 func newMHCluster(t testing.TB, bins dnetBinaries, n int) *mhCluster {
 	t.Helper()
+	return newMHClusterWith(t, bins, n, nil)
+}
+
+// newMHClusterWith is newMHCluster calling prepare, when not nil, once
+// the hosts exist and before their daemons start (to start services in
+// the hosts and set extraArgs).
+func newMHClusterWith(t testing.TB, bins dnetBinaries, n int, prepare func(c *mhCluster)) *mhCluster {
+	t.Helper()
 	testutils.RequireRoot(t)
 	c := &mhCluster{t: t, bins: bins, key: hex.EncodeToString([]byte("cnmkit-multihost-test-key-32byte"))}
 	_, c.ul = testutils.NewNS(t, "underlay")
@@ -86,6 +98,9 @@ func newMHCluster(t testing.TB, bins dnetBinaries, n int) *mhCluster {
 	must(t, c.ulNL.LinkSetUp(br))
 	for i := 1; i <= n; i++ {
 		c.hosts = append(c.hosts, c.newHost(i, br))
+	}
+	if prepare != nil {
+		prepare(c)
 	}
 	for _, h := range c.hosts {
 		h.start()
@@ -165,8 +180,15 @@ func (h *mhHost) start() {
 			args = append(args, "--join", o.ip.String())
 		}
 	}
+	if h.c.extraArgs != nil {
+		args = append(args, h.c.extraArgs(h)...)
+	}
 	p := &dnetProc{stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(h.c.bins.daemon, args...)
+	if env := h.c.env[h]; len(env) > 0 {
+		p.cmd.Env = append(os.Environ(), env...)
+		delete(h.c.env, h)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	// Forked from a thread inside the host's namespace: the daemon is
