@@ -72,6 +72,9 @@ func (c *controller) probeStore(s datastore.DataStore, stop chan struct{}) {
 		if !s.Active() {
 			err := s.GetObject(datastore.Key(probe.Key()...), probe.New())
 			if err != nil && !types.IsNotFound(err) {
+				if r, ok := s.KVStore().(interface{ ResetBackoff() }); ok {
+					r.ResetBackoff()
+				}
 				continue
 			}
 			logrus.Info("cluster store: reachable again")

@@ -99,6 +99,14 @@ func New(addrs []string, cfg *store.Config) (*Store, error) {
 // Client is the underlying etcd client, for callers that need etcd itself.
 func (s *Store) Client() *clientv3.Client { return s.cli }
 
+// ResetBackoff makes the client try to connect again at once, not after
+// the growing wait that failed attempts set.
+func (s *Store) ResetBackoff() {
+	if cc := s.cli.ActiveConnection(); cc != nil {
+		cc.ResetConnectBackoff()
+	}
+}
+
 // Endpoints returns the client URLs, comma-separated.
 func (s *Store) Endpoints() string { return s.addr }
 

@@ -58,12 +58,24 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) *Etcd {
 	}
 	dir := t.TempDir()
 	addrs := freeAddrs(t, 2)
-	e := &Etcd{t: t, DataDir: filepath.Join(dir, "data"), ClientAddr: addrs[0],
+	e := &Etcd{t: t, DataDir: etcdDataDir(t), ClientAddr: addrs[0],
 		peerURL: "http://" + addrs[1], tls: tlsFiles, logFile: filepath.Join(dir, "etcd.log"), name: "test"}
 	e.cluster = e.name + "=" + e.peerURL
 	t.Cleanup(e.Stop)
 	e.Start()
 	return e
+}
+
+// etcdDataDir returns a fresh data dir in memory (/dev/shm) where there is
+// one: etcd 3.4 fsyncs every write, which a loaded disk makes take seconds.
+func etcdDataDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "cnmkit-etcd-")
+	if err != nil {
+		return filepath.Join(t.TempDir(), "data")
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return filepath.Join(dir, "data")
 }
 
 // EtcdMember places one member of an etcd cluster: in namespace NS, on
@@ -86,7 +98,7 @@ func StartEtcdCluster(t testing.TB, members []EtcdMember) []*Etcd {
 	var cluster []string
 	for i, m := range members {
 		dir := t.TempDir()
-		e := &Etcd{t: t, DataDir: filepath.Join(dir, "data"), ClientAddr: net.JoinHostPort(m.IP, "2379"),
+		e := &Etcd{t: t, DataDir: etcdDataDir(t), ClientAddr: net.JoinHostPort(m.IP, "2379"),
 			peerURL: "http://" + net.JoinHostPort(m.IP, "2380"), logFile: filepath.Join(dir, "etcd.log"),
 			name: fmt.Sprintf("m%d", i+1), inNS: true, ns: m.NS}
 		cluster = append(cluster, e.name+"="+e.peerURL)
