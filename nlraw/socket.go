@@ -6,6 +6,9 @@
 package nlraw
 
 import (
+	"encoding/binary"
+	"sync/atomic"
+
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -45,4 +48,43 @@ func (s *Socket) Exec(req *nl.NetlinkRequest) error {
 func (s *Socket) Query(req *nl.NetlinkRequest, resType uint16) ([][]byte, error) {
 	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: s.sh}
 	return req.Execute(unix.NETLINK_ROUTE, resType)
+}
+
+// Batch sends reqs in one message buffer (one sendmsg; the kernel runs
+// them in order) and waits for all their acks. Each request must ask for an
+// ack (NLM_F_ACK). The first kernel error is returned (an errno,
+// unwrapped); the requests after a failed one are still run by the kernel.
+func (s *Socket) Batch(reqs ...*nl.NetlinkRequest) error {
+	sock := s.sh.Socket
+	sock.Lock()
+	defer sock.Unlock()
+	var buf []byte
+	want := map[uint32]bool{}
+	for _, r := range reqs {
+		r.Seq = atomic.AddUint32(&s.sh.Seq, 1)
+		want[r.Seq] = true
+		buf = append(buf, r.Serialize()...)
+	}
+	if err := unix.Sendto(sock.GetFd(), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return err
+	}
+	var first error
+	for len(want) > 0 {
+		msgs, _, err := sock.Receive()
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.Header.Type != unix.NLMSG_ERROR || !want[m.Header.Seq] {
+				continue
+			}
+			delete(want, m.Header.Seq)
+			if len(m.Data) >= 4 {
+				if e := int32(binary.NativeEndian.Uint32(m.Data[:4])); e < 0 && first == nil {
+					first = unix.Errno(-e)
+				}
+			}
+		}
+	}
+	return first
 }
