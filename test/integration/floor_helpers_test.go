@@ -116,20 +116,22 @@ func (m *cpuMeter) perLifecycle(n int) (proc, kernel, total float64) {
 // notifications: how many links with a prefix exist, and the peak number
 // of links of the namespace.
 type linkWatch struct {
-	fd   int
-	stop atomic.Bool
+	fd    int
+	stop  atomic.Bool
+	ready chan struct{} // closed once the first dump is in
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	present map[string]bool
 	peak    int
 	err     error
+	dumped  bool
 }
 
 // watchLinks starts a linkWatch on the namespace h; it stops at cleanup.
 func watchLinks(t testing.TB, h netns.NsHandle) *linkWatch {
 	t.Helper()
-	w := &linkWatch{present: map[string]bool{}}
+	w := &linkWatch{present: map[string]bool{}, ready: make(chan struct{})}
 	w.cond = sync.NewCond(&w.mu)
 	err := ns.WithNetNS(h, func() error {
 		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
@@ -151,6 +153,11 @@ func watchLinks(t testing.TB, h netns.NsHandle) *linkWatch {
 	}
 	done := make(chan struct{})
 	go w.loop(done)
+	select {
+	case <-w.ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("link dump: no answer")
+	}
 	t.Cleanup(func() {
 		w.stop.Store(true)
 		<-done
@@ -201,7 +208,13 @@ func (w *linkWatch) loop(done chan struct{}) {
 		}
 		w.mu.Lock()
 		for _, m := range msgs {
-			if m.Header.Type != unix.RTM_NEWLINK && m.Header.Type != unix.RTM_DELLINK {
+			if m.Header.Type == unix.NLMSG_DONE && !w.dumped {
+				w.dumped = true
+				close(w.ready)
+			}
+			// The bridge's port notifications (family AF_BRIDGE) are
+			// not the link's: its port removal is a DELLINK.
+			if m.Header.Type != unix.RTM_NEWLINK && m.Header.Type != unix.RTM_DELLINK || len(m.Data) == 0 || m.Data[0] != unix.AF_UNSPEC {
 				continue
 			}
 			name := ifName(m.Data)
