@@ -48,6 +48,9 @@ type Veth struct {
 	PeerName    string
 	PeerMAC     net.HardwareAddr // nil: a random one
 	PeerNSFd    int
+	// PeerIndex is the peer's index in its namespace; 0 lets the kernel
+	// choose.
+	PeerIndex int
 }
 
 // AddVeth creates the pair with one request and returns the first end's
@@ -68,7 +71,8 @@ func (s *Socket) AddVeth(v Veth) (int, error) {
 	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
 	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
 	peer := data.AddRtAttr(nl.VETH_INFO_PEER, nil)
-	nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
+	pm := nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
+	pm.Index = int32(v.PeerIndex)
 	peer.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.PeerName))
 	if v.MTU > 0 {
 		peer.AddRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.MTU)))

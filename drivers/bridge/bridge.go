@@ -85,6 +85,7 @@ type driver struct {
 	fw      *firewall // nil without EnableIPTables
 	ports   *portMapper
 	reaper  *reaper
+	backlog *backlog // left host ends the kernel has not freed yet
 	sys     sysctlState
 
 	mu       sync.Mutex
@@ -142,6 +143,10 @@ func newDriver(config map[string]interface{}) (*driver, error) {
 		d.Close()
 		return nil, err
 	}
+	if d.backlog, err = newBacklog(d.hostW, func() error { return flushLeft(d.raw) }); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if cfg.EnableIPTables {
 		if d.fw, err = newFirewall(d.hostNS, cfg.FirewallBackend); err != nil {
 			d.Close()
@@ -175,6 +180,9 @@ func (d *driver) Close() error {
 	if d.reaper != nil {
 		d.reaper.stop()
 		d.reaper.flush(nil)
+	}
+	if d.backlog != nil {
+		d.backlog.close()
 	}
 	if d.ports != nil {
 		d.ports.close()

@@ -36,6 +36,7 @@ func (d *driver) Join(nid, eid string, sboxKey string, jinfo driverapi.JoinInfo,
 	}
 	// The reaper must not take the host end name we are about to make.
 	d.reaper.forget(ep.hostName)
+	d.backlog.forget(ep.hostName)
 	prefix := cfg.ContainerIfacePrefix
 	if prefix == "" {
 		prefix = defaultIfacePrefix
@@ -188,6 +189,10 @@ func (d *driver) detach(n *bridgeNetwork, ep *bridgeEndpoint) {
 		if err := d.nlh.LinkSetDown(l); err != nil && !isGone(err) {
 			d.log(n.id).WithField("eid", shortID(ep.id)).WithError(err).Warn("leave: cut off veth")
 		}
+	}
+	// Not more than maxBacklog left pairs waiting for the kernel.
+	if err == nil {
+		d.backlog.add(ep.hostName)
 	}
 	d.reaper.add(ep.hostName, n.id)
 }

@@ -19,8 +19,12 @@ func setHairpin(s *nlraw.Socket, name string, idx int, on bool) error {
 	return setPort(s, name, idx, nl.IFLA_BRPORT_MODE, v)
 }
 
+// leftGroup is the link group of left host ends (taken off their bridge,
+// waiting to be freed): one request deletes them all (flushLeft).
+const leftGroup = 0x636e6d76 // "cnmv"
+
 // releasePort takes link name (of index idx, 0 when not known) off its
-// bridge, with one request.
+// bridge and puts it in leftGroup, with one request.
 func releasePort(s *nlraw.Socket, name string, idx int) error {
 	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
@@ -30,7 +34,20 @@ func releasePort(s *nlraw.Socket, name string, idx int) error {
 		req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
 	}
 	req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(0)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(leftGroup)))
 	return s.Exec(req)
+}
+
+// flushLeft deletes the links of leftGroup (with their peers) with one
+// request: the kernel frees them in one batch.
+func flushLeft(s *nlraw.Socket) error {
+	req := nl.NewNetlinkRequest(unix.RTM_DELLINK, unix.NLM_F_ACK)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_GROUP, nl.Uint32Attr(leftGroup)))
+	if err := s.Exec(req); err != nil && !isGone(err) {
+		return err
+	}
+	return nil
 }
 
 // setPort sets a one-byte bridge port attribute through the bridge's own
