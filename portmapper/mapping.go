@@ -28,6 +28,7 @@ type mapping struct {
 	alloc    *portallocator.PortAllocator
 	chain    *iptables.ChainInfo // the seed's chain holding the rules (SetIptablesChain), or nil
 	bridge   string
+	seq      uint64 // order of creation, kept by ReMapAll
 }
 
 func (m *mapping) key() string { return mappingKey(m.proto, m.hostIP, m.hostPort) }
@@ -238,6 +239,8 @@ func (pm *PortMapper) MapRange(container net.Addr, hostIP net.IP, hostPortStart,
 		unlock()
 	}
 	pm.mu.Lock()
+	pm.seq++
+	m.seq = pm.seq
 	pm.mappings[m.key()] = m
 	pm.mu.Unlock()
 	if m.proxy != nil {

@@ -100,6 +100,7 @@ type PortMapper struct {
 
 	mu        sync.Mutex // mappings, shared rule counts, localnet refs, chain; never held across a command
 	mappings  map[string]*mapping
+	seq       uint64          // of the last mapping made
 	pending   map[string]bool // keys of mappings being made
 	chain     *iptables.ChainInfo
 	bridge    string

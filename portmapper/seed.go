@@ -1,9 +1,11 @@
 package portmapper
 
 import (
+	"cmp"
 	"errors"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 
 	"github.com/cnmkit/libnetwork/iptables"
@@ -157,6 +159,8 @@ func (pm *PortMapper) ReMapAll() {
 		ms = append(ms, m)
 	}
 	pm.mu.Unlock()
+	// In the order they were made: the rules come back as they were.
+	slices.SortFunc(ms, func(a, b *mapping) int { return cmp.Compare(a.seq, b.seq) })
 	for _, m := range ms {
 		if m.chain == nil {
 			continue
