@@ -21,6 +21,17 @@ func TestConcurrentAttachDetach(t *testing.T) {
 	n := e.fakeNetwork("net1", "10.10.0.0/16")
 	null := must(e.c.NewNetwork("null", "none", ""))(t)
 	const workers, rounds = 64, 3
+	for _, err := range cycleConcurrently(e.c, n, null, workers, rounds) {
+		t.Error(err)
+	}
+	if len(n.Endpoints()) != 0 || len(e.c.Sandboxes()) != 0 || len(e.nsFiles()) != 0 {
+		t.Fatalf("left: %d endpoints, %d sandboxes, namespaces %v", len(n.Endpoints()), len(e.c.Sandboxes()), e.nsFiles())
+	}
+}
+
+// cycleConcurrently runs rounds attach/detach cycles (attachDetach) in
+// each of workers goroutines and returns the errors that stopped any.
+func cycleConcurrently(c NetworkController, n, null Network, workers, rounds int) []error {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := 0; w < workers; w++ {
@@ -28,7 +39,7 @@ func TestConcurrentAttachDetach(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			for r := 0; r < rounds; r++ {
-				if err := attachDetach(e.c, n, null, fmt.Sprintf("c%d-%d", w, r)); err != nil {
+				if err := attachDetach(c, n, null, fmt.Sprintf("c%d-%d", w, r)); err != nil {
 					errs <- err
 					return
 				}
@@ -37,12 +48,11 @@ func TestConcurrentAttachDetach(t *testing.T) {
 	}
 	wg.Wait()
 	close(errs)
+	var out []error
 	for err := range errs {
-		t.Error(err)
+		out = append(out, err)
 	}
-	if len(n.Endpoints()) != 0 || len(e.c.Sandboxes()) != 0 || len(e.nsFiles()) != 0 {
-		t.Fatalf("left: %d endpoints, %d sandboxes, namespaces %v", len(n.Endpoints()), len(e.c.Sandboxes()), e.nsFiles())
-	}
+	return out
 }
 
 func attachDetach(c NetworkController, n, null Network, id string) error {

@@ -1,8 +1,6 @@
 package libnetwork
 
 import (
-	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/cnmkit/libnetwork/internal/opstats"
@@ -244,27 +242,12 @@ func TestCollectorConcurrentCounts(t *testing.T) {
 			}
 		}
 	}()
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for r := 0; r < rounds; r++ {
-				if err := attachDetach(e.c, n, null, fmt.Sprintf("c%d-%d", w, r)); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
+	errs := cycleConcurrently(e.c, n, null, workers, rounds)
 	close(stop)
 	if k := <-scraped; k == 0 {
 		t.Log("no scrape overlapped the cycles")
 	}
-	close(errs)
-	for err := range errs {
+	for _, err := range errs {
 		t.Fatal(err)
 	}
 	const cycles = workers * rounds

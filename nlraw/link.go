@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -145,4 +146,22 @@ func (s *Socket) LinkIndex(name string) (int, error) {
 func IsGone(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT) || errors.As(err, &nf)
+}
+
+// LinkName returns the interface name (IFLA_IFNAME) in the payload of an
+// RTM_NEWLINK or RTM_DELLINK message, or "" when it has none.
+func LinkName(data []byte) string {
+	if len(data) < unix.SizeofIfInfomsg {
+		return ""
+	}
+	attrs, err := syscall.ParseNetlinkRouteAttr(&syscall.NetlinkMessage{Header: syscall.NlMsghdr{Type: unix.RTM_NEWLINK}, Data: data})
+	if err != nil {
+		return ""
+	}
+	for _, a := range attrs {
+		if a.Attr.Type == unix.IFLA_IFNAME {
+			return string(bytes.TrimRight(a.Value, "\x00"))
+		}
+	}
+	return ""
 }

@@ -1,12 +1,12 @@
 package bridge
 
 import (
-	"bytes"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"syscall"
 
+	"github.com/cnmkit/libnetwork/nlraw"
 	"github.com/cnmkit/libnetwork/ns"
 	"github.com/cnmkit/libnetwork/types"
 	"github.com/sirupsen/logrus"
@@ -91,27 +91,11 @@ func (b *backlog) loop() {
 			if m.Header.Type != unix.RTM_DELLINK || len(m.Data) == 0 || m.Data[0] != unix.AF_UNSPEC {
 				continue
 			}
-			if name := ifName(m.Data); name != "" {
+			if name := nlraw.LinkName(m.Data); name != "" {
 				b.gone(name)
 			}
 		}
 	}
-}
-
-func ifName(data []byte) string {
-	if len(data) < unix.SizeofIfInfomsg {
-		return ""
-	}
-	attrs, err := syscall.ParseNetlinkRouteAttr(&syscall.NetlinkMessage{Header: syscall.NlMsghdr{Type: unix.RTM_NEWLINK}, Data: data})
-	if err != nil {
-		return ""
-	}
-	for _, a := range attrs {
-		if a.Attr.Type == unix.IFLA_IFNAME {
-			return string(bytes.TrimRight(a.Value, "\x00"))
-		}
-	}
-	return ""
 }
 
 func (b *backlog) gone(name string) {

@@ -217,7 +217,7 @@ func (w *linkWatch) loop(done chan struct{}) {
 			if m.Header.Type != unix.RTM_NEWLINK && m.Header.Type != unix.RTM_DELLINK || len(m.Data) == 0 || m.Data[0] != unix.AF_UNSPEC {
 				continue
 			}
-			name := ifName(m.Data)
+			name := nlraw.LinkName(m.Data)
 			if name == "" {
 				continue
 			}
@@ -233,22 +233,6 @@ func (w *linkWatch) loop(done chan struct{}) {
 		w.cond.Broadcast()
 		w.mu.Unlock()
 	}
-}
-
-func ifName(data []byte) string {
-	if len(data) < unix.SizeofIfInfomsg {
-		return ""
-	}
-	attrs, err := syscall.ParseNetlinkRouteAttr(&syscall.NetlinkMessage{Header: syscall.NlMsghdr{Type: unix.RTM_NEWLINK}, Data: data})
-	if err != nil {
-		return ""
-	}
-	for _, a := range attrs {
-		if a.Attr.Type == unix.IFLA_IFNAME {
-			return string(bytes.TrimRight(a.Value, "\x00"))
-		}
-	}
-	return ""
 }
 
 // count returns the number of links whose name starts with prefix.
