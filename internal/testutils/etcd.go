@@ -57,7 +57,7 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) *Etcd {
 		t.Skipf("skipped: %s not installed (hack/install-deps.sh installs Debian's etcd-server): %v", EtcdBinary, err)
 	}
 	dir := t.TempDir()
-	addrs := freeAddrs(t, 2)
+	addrs := FreeAddrs(t, 2)
 	e := &Etcd{t: t, DataDir: etcdDataDir(t), ClientAddr: addrs[0],
 		peerURL: "http://" + addrs[1], tls: tlsFiles, logFile: filepath.Join(dir, "etcd.log"), name: "test"}
 	e.cluster = e.name + "=" + e.peerURL
@@ -229,9 +229,10 @@ func (e *Etcd) Log() string {
 	return string(b)
 }
 
-// freeAddrs returns n distinct 127.0.0.1:port addresses whose ports were
-// free just now (all held open together, so none repeats).
-func freeAddrs(t testing.TB, n int) []string {
+// FreeAddrs returns n distinct 127.0.0.1:port addresses whose ports were
+// free just now in the caller's namespace (all held open together, so
+// none repeats).
+func FreeAddrs(t testing.TB, n int) []string {
 	t.Helper()
 	out := make([]string, 0, n)
 	for range n {

@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cnmkit/libnetwork/api"
+	"github.com/cnmkit/libnetwork/internal/testutils"
 	"github.com/cnmkit/libnetwork/ns"
 )
 
@@ -133,12 +133,7 @@ func testDnetSignals(t *testing.T, bins dnetBinaries) {
 func testDnetTCP(t *testing.T, bins dnetBinaries) {
 	e := newDnetEnv(t, bins)
 	// The port is picked in the daemon's namespace (the test's own).
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutils.FreeAddrs(t, 1)[0]
 	e.start("--tcp", addr)
 	e.cliOK("network", "create", "-d", "null", "over-unix")
 	out, errOut, code := dnetRun(t, bins.cli, "-H", "tcp://"+addr, "network", "ls", "-q")

@@ -31,12 +31,7 @@ func TestDnetMetrics(t *testing.T) {
 func testDnetMetricsScenario(t *testing.T, bins dnetBinaries) {
 	e := newDnetEnv(t, bins)
 	// The port is picked in the daemon's namespace (the test's own).
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutils.FreeAddrs(t, 1)[0]
 	e.start("--tcp", addr)
 
 	before := scrapeDnet(t, e)
